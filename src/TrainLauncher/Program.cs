@@ -1,1 +1,104 @@
-Console.WriteLine("hi");
+using System.Collections;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Serilog;
+using TrainLauncher.Launch;
+using TrainLauncher.Logging;
+using TrainLauncher.Output;
+using TrainLauncher.Plan;
+using TrainLauncher.Process;
+
+[assembly: System.Runtime.Versioning.SupportedOSPlatform("linux")]
+
+namespace TrainLauncher;
+
+internal static class Program
+{
+    public static async Task<int> Main(string[] args)
+    {
+        // First: until these handlers exist, a SIGTERM would kill the launcher outright.
+        using var signals = new SignalHub();
+        var environment = ReadEnvironment();
+        var console = ConsoleGate.Stdout;
+
+        switch (args.FirstOrDefault())
+        {
+            case "--help" or "-h" or "help":
+                console.WriteMessage(Usage());
+                return 0;
+            case "--version":
+                console.WriteMessage($"trainlauncher {typeof(Program).Assembly.GetName().Version?.ToString(3)}\n");
+                return 0;
+        }
+
+        bool plan = args.FirstOrDefault() == "plan";
+        LaunchOptions options;
+        try
+        {
+            options = OptionParser.Parse(plan ? args[1..] : args, environment, plan);
+        }
+        catch (LaunchFailure failure)
+        {
+            console.WriteMessage($"{LauncherLogging.Prefix}error: {failure.Message}\n");
+            return failure.ExitCode;
+        }
+
+        Log.Logger = LauncherLogging.Create(options.LogLevel, options.LogFormat, console);
+        try
+        {
+            var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+            builder.Services.AddSerilog(Log.Logger, dispose: false);
+            builder.Services.AddSingleton<IHostLifetime, LauncherLifetime>();
+            builder.Services.AddSingleton(options);
+            builder.Services.AddSingleton<IReadOnlyDictionary<string, string>>(environment);
+            builder.Services.AddSingleton(console);
+            builder.Services.AddSingleton(signals);
+            builder.Services.AddSingleton<RunState>();
+            builder.Services.AddSingleton(Log.Logger);
+            builder.Services.AddSingleton<LaunchPipeline>();
+
+            using var host = builder.Build();
+            await host.StartAsync();
+            int status = await host.Services.GetRequiredService<LaunchPipeline>().RunAsync();
+            await host.StopAsync();
+            return status;
+        }
+        catch (Exception e)
+        {
+            Log.Error("internal error: {Message}", e.ToString().ReplaceLineEndings(" | "));
+            return ExitCodes.LauncherFailure;
+        }
+        finally
+        {
+            await Log.CloseAndFlushAsync();
+        }
+    }
+
+    private static Dictionary<string, string> ReadEnvironment()
+    {
+        var variables = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (DictionaryEntry entry in System.Environment.GetEnvironmentVariables())
+            variables[(string)entry.Key] = (string?)entry.Value ?? "";
+        return variables;
+    }
+
+    private static string Usage() => $"""
+        usage: trainlauncher [OPTIONS] [--] COMMAND [ARG...]
+               trainlauncher plan [OPTIONS] [--] COMMAND [ARG...]
+               trainlauncher --help | --version
+        Runs COMMAND as a ModelArts training job (the run_train.sh flow) and exits with its status.
+        Options (each also as the environment variable in brackets):
+        {OptionParser.Help()}
+
+        """;
+}
+
+/// <summary>
+/// The host's lifetime does nothing on its own: signals belong to the <see cref="SignalHub"/>,
+/// which forwards them to the command instead of stopping the launcher.
+/// </summary>
+internal sealed class LauncherLifetime : IHostLifetime
+{
+    public Task WaitForStartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+}

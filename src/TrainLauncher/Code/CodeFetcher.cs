@@ -1,0 +1,116 @@
+using CliWrap;
+using TrainLauncher.Output;
+using TrainLauncher.Tools;
+
+namespace TrainLauncher.Code;
+
+/// <summary>The fetch failed; <see cref="Output"/> is what the fetcher said, for the job log.</summary>
+internal sealed class FetchFailure(string output) : Exception("code fetch failed")
+{
+    public string Output { get; } = output;
+}
+
+/// <summary>
+/// SPEC 6: fetches the code directory into the job dir. Everything lands in a temporary
+/// directory inside the job dir first and is renamed into place only when complete, so a
+/// failed or cancelled fetch never leaves a directory that looks like the code.
+/// </summary>
+internal sealed class CodeFetcher(ToolRunner tools, ConsoleGate console)
+{
+    public const string DownloaderLog = "/tmp/dls-downloader.log";
+
+    public async Task FetchAsync(CodeSource source, string jobDir, CancellationToken cancellation)
+    {
+        string staging = Path.Combine(jobDir, $".trainlauncher-fetch-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(staging);
+        try
+        {
+            switch (source)
+            {
+                case CodeSource.LocalCopy local:
+                    CopyLocal(local.Path, Path.Combine(staging, source.TargetName), cancellation);
+                    break;
+                case CodeSource.Downloader downloader:
+                    await DownloadAsync(downloader, staging, cancellation);
+                    break;
+            }
+            MoveIntoPlace(staging, jobDir);
+        }
+        finally
+        {
+            if (Directory.Exists(staging)) Directory.Delete(staging, recursive: true);
+        }
+    }
+
+    /// <summary>`cp -a SRC ./`: modes, times and symlinks kept.</summary>
+    private static void CopyLocal(string source, string target, CancellationToken cancellation)
+    {
+        if (File.Exists(source))
+        {
+            File.Copy(source, target);
+            return;
+        }
+        if (!Directory.Exists(source))
+            throw new FetchFailure($"cannot copy '{source}': no such file or directory");
+        try
+        {
+            CopyDirectory(new DirectoryInfo(source), target, cancellation);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new FetchFailure($"cannot copy '{source}': {e.Message}");
+        }
+    }
+
+    private static void CopyDirectory(DirectoryInfo source, string target, CancellationToken cancellation)
+    {
+        var created = Directory.CreateDirectory(target);
+        foreach (var entry in source.EnumerateFileSystemInfos())
+        {
+            cancellation.ThrowIfCancellationRequested();
+            string destination = Path.Combine(target, entry.Name);
+            if (entry.LinkTarget is { } link) File.CreateSymbolicLink(destination, link);
+            else if (entry is DirectoryInfo dir) CopyDirectory(dir, destination, cancellation);
+            else
+            {
+                File.Copy(entry.FullName, destination);
+                File.SetLastWriteTimeUtc(destination, entry.LastWriteTimeUtc);
+            }
+        }
+        created.UnixFileMode = source.UnixFileMode;
+        created.LastWriteTimeUtc = source.LastWriteTimeUtc;
+    }
+
+    /// <summary>`dls-downloader -r -s URL -d ./` in the staging dir; output shown and kept in /tmp/dls-downloader.log.</summary>
+    private async Task DownloadAsync(CodeSource.Downloader downloader, string staging, CancellationToken cancellation)
+    {
+        console.BeginCommandOutput();
+        try
+        {
+            var shown = PipeTarget.Merge(PipeTarget.ToFile(DownloaderLog), PipeTarget.ToDelegate(line => console.WriteCommandOutput(System.Text.Encoding.UTF8.GetBytes(line + "\n"))));
+            var result = await tools.RunAsync(downloader.Tool, ["-r", "-s", downloader.Url, "-d", "./"], cancellation,
+                workingDirectory: staging, alsoOutputTo: shown);
+            if (!result.Succeeded)
+                throw new FetchFailure($"dls-downloader exited with status {result.ExitCode}\n{result.Output}");
+        }
+        finally
+        {
+            console.EndCommandOutput();
+        }
+        if (!Directory.EnumerateFileSystemEntries(staging).Any())
+            throw new FetchFailure($"dls-downloader reported success but fetched nothing from {downloader.Url}");
+    }
+
+    /// <summary>Renames each fetched entry into the job dir, replacing an earlier copy of it.</summary>
+    private static void MoveIntoPlace(string staging, string jobDir)
+    {
+        foreach (var entry in new DirectoryInfo(staging).EnumerateFileSystemInfos())
+        {
+            string destination = Path.Combine(jobDir, entry.Name);
+            if (Directory.Exists(destination) && new DirectoryInfo(destination).LinkTarget is null) Directory.Delete(destination, recursive: true);
+            else if (File.Exists(destination) || Directory.Exists(destination)) File.Delete(destination);
+            if (entry is DirectoryInfo dir) dir.MoveTo(destination);
+            else ((FileInfo)entry).MoveTo(destination);
+        }
+    }
+}

@@ -1,0 +1,60 @@
+using TrainLauncher.Launch;
+
+namespace TrainLauncher.Code;
+
+/// <summary>Where the code directory comes from and who fetches it (SPEC 6), decided up front.</summary>
+internal abstract record CodeSource
+{
+    /// <summary>The directory (or file) name the code gets inside the job dir.</summary>
+    public required string TargetName { get; init; }
+
+    public sealed record LocalCopy(string Path) : CodeSource;
+    public sealed record Downloader(string Tool, string Url) : CodeSource;
+
+    /// <summary>null when DLS_APP_URL is empty: nothing to fetch.</summary>
+    public static CodeSource? Resolve(string? appUrl, bool useDownloader, string? downloaderTool, string currentDirectory)
+    {
+        if (appUrl is null) return null;
+        string? scheme = SchemeOf(appUrl);
+        string? localPath = scheme switch
+        {
+            null => Path.GetFullPath(appUrl, currentDirectory),
+            "file" => FilePath(appUrl),
+            "obs" or "s3" => null,
+            _ => throw LaunchFailure.Setup($"DLS_APP_URL has an unknown scheme '{scheme}://': use a local path, file://, obs:// or s3://"),
+        };
+        string name = TargetNameOf(localPath ?? appUrl);
+
+        if (useDownloader && downloaderTool is not null)
+            return new Downloader(downloaderTool, appUrl) { TargetName = name };
+        if (localPath is not null)
+            return new LocalCopy(localPath) { TargetName = name };
+        throw LaunchFailure.Setup(useDownloader
+            ? $"DLS_APP_URL is {scheme}:// but dls-downloader was not found: install it, or point --dls-downloader at it"
+            : $"DLS_APP_URL is {scheme}://: set DLS_USE_DOWNLOADER=1 to fetch it with dls-downloader");
+    }
+
+    private static string? SchemeOf(string url)
+    {
+        int at = url.IndexOf("://", StringComparison.Ordinal);
+        return at > 0 && url[..at].All(c => char.IsAsciiLetterOrDigit(c) || c is '+' or '-' or '.')
+            ? url[..at].ToLowerInvariant()
+            : null;
+    }
+
+    private static string FilePath(string url)
+    {
+        if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || !(uri.Host is "" or "localhost"))
+            throw LaunchFailure.Setup($"DLS_APP_URL '{url}' is not a local file:// URL: use file:///absolute/path");
+        return uri.LocalPath;
+    }
+
+    private static string TargetNameOf(string pathOrUrl)
+    {
+        string trimmed = pathOrUrl.TrimEnd('/');
+        string name = trimmed[(trimmed.LastIndexOf('/') + 1)..];
+        if (name.Length == 0 || name is "." or ".." || trimmed.EndsWith(":", StringComparison.Ordinal))
+            throw LaunchFailure.Setup($"DLS_APP_URL '{pathOrUrl}' names no directory to fetch: give the code directory, e.g. obs://bucket/jobs/app/");
+        return name;
+    }
+}

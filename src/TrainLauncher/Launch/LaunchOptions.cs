@@ -1,0 +1,145 @@
+using System.Globalization;
+
+namespace TrainLauncher.Launch;
+
+internal enum LogFormat { Text, Json }
+
+/// <summary>Launcher options after parsing and validation: immutable, checked once.</summary>
+internal sealed record LaunchOptions
+{
+    public bool Plan { get; init; }
+    public bool Shell { get; init; }
+    public bool NoStdbuf { get; init; }
+    /// <summary>null = the default /tmp/dls-task-INDEX.log; empty = no log file.</summary>
+    public string? LogFile { get; init; }
+    public Serilog.Events.LogEventLevel LogLevel { get; init; } = Serilog.Events.LogEventLevel.Information;
+    public LogFormat LogFormat { get; init; } = LogFormat.Text;
+    public double StopGraceSeconds { get; init; } = 20;
+    public ToolPaths Tools { get; init; } = new();
+    public IReadOnlyList<string> Command { get; init; } = [];
+}
+
+/// <summary>Overrides for the platform tools' names or paths (SPEC 3 tools).</summary>
+internal sealed record ToolPaths
+{
+    public string DnsFixer { get; init; } = "dls-dns-fixer";
+    public string Decryptor { get; init; } = "dls-decryptor";
+    public string KeyClient { get; init; } = "dls-key-client";
+    public string Pipe { get; init; } = "dls-pipe";
+    public string Downloader { get; init; } = "dls-downloader";
+}
+
+/// <summary>
+/// Reads launcher options from the command line and TRAINLAUNCHER_* variables
+/// (command line &gt; environment &gt; default), by hand: reflection-based binding does not
+/// survive NativeAOT trimming. Options count only before the first word that does not start
+/// with '-' or before "--"; everything after is the user's argv, untouched.
+/// </summary>
+internal static class OptionParser
+{
+    private sealed record Spec(string Name, bool IsFlag, string Help, Func<LaunchOptions, string, string, LaunchOptions> Apply);
+
+    private static readonly Spec[] Specs =
+    [
+        new("shell", true, "run the command through /bin/sh -c \"ARGS\" (for shell syntax)",
+            (o, v, s) => o with { Shell = Flag(v, s) }),
+        new("no-stdbuf", true, "do not line-buffer the command's C stdio with stdbuf",
+            (o, v, s) => o with { NoStdbuf = Flag(v, s) }),
+        new("log-file", false, "job log path (default /tmp/dls-task-INDEX.log; empty: none)",
+            (o, v, s) => o with { LogFile = v }),
+        new("log-level", false, "launcher messages: debug|info|warning|error",
+            (o, v, s) => o with { LogLevel = Level(v, s) }),
+        new("log-format", false, "launcher messages: text|json",
+            (o, v, s) => o with { LogFormat = Format(v, s) }),
+        new("stop-grace", false, "seconds between a stop signal and SIGKILL (default 20)",
+            (o, v, s) => o with { StopGraceSeconds = Seconds(v, s) }),
+        new("dls-dns-fixer", false, "name or path of dls-dns-fixer",
+            (o, v, s) => o with { Tools = o.Tools with { DnsFixer = Tool(v, s) } }),
+        new("dls-decryptor", false, "name or path of dls-decryptor",
+            (o, v, s) => o with { Tools = o.Tools with { Decryptor = Tool(v, s) } }),
+        new("dls-key-client", false, "name or path of dls-key-client",
+            (o, v, s) => o with { Tools = o.Tools with { KeyClient = Tool(v, s) } }),
+        new("dls-pipe", false, "name or path of dls-pipe",
+            (o, v, s) => o with { Tools = o.Tools with { Pipe = Tool(v, s) } }),
+        new("dls-downloader", false, "name or path of dls-downloader",
+            (o, v, s) => o with { Tools = o.Tools with { Downloader = Tool(v, s) } }),
+    ];
+
+    public static string EnvName(string option) => "TRAINLAUNCHER_" + option.ToUpperInvariant().Replace('-', '_');
+
+    /// <exception cref="LaunchFailure">an unknown option, a missing or malformed value, no command</exception>
+    public static LaunchOptions Parse(IReadOnlyList<string> args, IReadOnlyDictionary<string, string> environment, bool plan = false)
+    {
+        var options = new LaunchOptions { Plan = plan };
+        foreach (var spec in Specs)
+        {
+            if (environment.TryGetValue(EnvName(spec.Name), out var fromEnv))
+                options = spec.Apply(options, fromEnv, EnvName(spec.Name));
+        }
+
+        int i = 0;
+        for (; i < args.Count; i++)
+        {
+            string token = args[i];
+            if (token == "--") { i++; break; }
+            if (!token.StartsWith('-') || token == "-") break;
+            if (!token.StartsWith("--", StringComparison.Ordinal))
+                throw LaunchFailure.Setup($"unknown option '{token}': launcher options are long (--name); put the command after '--' if it starts with '-'");
+
+            string name = token[2..];
+            string? value = null;
+            int eq = name.IndexOf('=');
+            if (eq >= 0) { value = name[(eq + 1)..]; name = name[..eq]; }
+            var spec = Array.Find(Specs, s => s.Name == name)
+                ?? throw LaunchFailure.Setup($"unknown option '--{name}': see 'trainlauncher --help'");
+            if (value is null)
+            {
+                if (spec.IsFlag) value = "true";
+                else if (i + 1 < args.Count) value = args[++i];
+                else throw LaunchFailure.Setup($"option '--{name}' needs a value");
+            }
+            options = spec.Apply(options, value, "--" + name);
+        }
+
+        var command = args.Skip(i).ToArray();
+        if (command.Length == 0)
+            throw LaunchFailure.Setup("no command given: usage 'trainlauncher [OPTIONS] [--] COMMAND [ARG...]'");
+        return options with { Command = command };
+    }
+
+    public static string Help() =>
+        string.Join('\n', Specs.Select(s => $"  --{s.Name}{(s.IsFlag ? "" : " VALUE"),-7} {s.Help}  [{EnvName(s.Name)}]"));
+
+    private static bool Flag(string value, string source) => value.ToLowerInvariant() switch
+    {
+        "1" or "true" or "yes" or "on" => true,
+        "0" or "false" or "no" or "off" or "" => false,
+        _ => throw LaunchFailure.Setup($"{source} must be true or false (1/0), got '{value}'"),
+    };
+
+    private static Serilog.Events.LogEventLevel Level(string value, string source) => value.ToLowerInvariant() switch
+    {
+        "debug" => Serilog.Events.LogEventLevel.Debug,
+        "info" or "information" => Serilog.Events.LogEventLevel.Information,
+        "warn" or "warning" => Serilog.Events.LogEventLevel.Warning,
+        "error" => Serilog.Events.LogEventLevel.Error,
+        _ => throw LaunchFailure.Setup($"{source} must be debug, info, warning or error, got '{value}'"),
+    };
+
+    private static LogFormat Format(string value, string source) => value.ToLowerInvariant() switch
+    {
+        "text" => LogFormat.Text,
+        "json" => LogFormat.Json,
+        _ => throw LaunchFailure.Setup($"{source} must be text or json, got '{value}'"),
+    };
+
+    private static double Seconds(string value, string source) =>
+        double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var s) && s >= 0 && double.IsFinite(s)
+            ? s
+            : throw LaunchFailure.Setup($"{source} must be a number of seconds >= 0, got '{value}'");
+
+    private static string Tool(string value, string source) =>
+        value.Length > 0 && !value.Contains('\0')
+            ? value
+            : throw LaunchFailure.Setup($"{source} must name a tool or its path, got an empty value");
+}

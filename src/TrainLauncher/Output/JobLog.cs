@@ -1,0 +1,66 @@
+using TrainLauncher.Launch;
+using TrainLauncher.Tools;
+
+namespace TrainLauncher.Output;
+
+/// <summary>
+/// The job log file (SPEC 3.7 and 4): written through `dls-pipe` when the platform has it,
+/// directly otherwise. It holds the command's bytes exactly, plus only the
+/// `App download error:` / `Log upload error:` texts.
+/// </summary>
+internal sealed class JobLog(string path, string? pipeTool, ToolRunner tools)
+{
+    public string Path => path;
+
+    public async Task CreateAsync()
+    {
+        if (path.Length == 0) return;
+        try
+        {
+            if (pipeTool is not null)
+            {
+                var result = await tools.RunAsync(pipeTool, [path, "create"], CancellationToken.None);
+                if (!result.Succeeded)
+                    throw LaunchFailure.Setup($"cannot create the job log {path}: dls-pipe create exited with status {result.ExitCode}: {result.Output}");
+                return;
+            }
+            Directory.CreateDirectory(System.IO.Path.GetDirectoryName(path)!);
+            using var file = File.Open(path, new FileStreamOptions
+            {
+                Mode = FileMode.Create,
+                Access = FileAccess.Write,
+                UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead,
+            });
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw LaunchFailure.Setup($"cannot create the job log {path} (--log-file): {e.Message}");
+        }
+    }
+
+    public async Task<ILogSink> OpenSinkAsync(Action<string> warn)
+    {
+        if (path.Length == 0) return new NullLogSink();
+        if (pipeTool is not null)
+        {
+            try { return await PipeToolLogSink.StartAsync(pipeTool, path, warn); }
+            catch (Exception e) when (e is IOException or InvalidOperationException or System.ComponentModel.Win32Exception)
+            {
+                warn($"dls-pipe could not start ({e.Message}); writing {path} directly");
+            }
+        }
+        return new FileLogSink(path);
+    }
+
+    /// <summary>`dls-pipe LOG append` with the text on stdin, or a direct append.</summary>
+    public async Task AppendAsync(string text)
+    {
+        if (path.Length == 0) return;
+        if (pipeTool is not null)
+        {
+            var result = await tools.RunAsync(pipeTool, [path, "append"], CancellationToken.None, stdin: text);
+            if (result.Succeeded) return;
+        }
+        await File.AppendAllTextAsync(path, text);
+    }
+}

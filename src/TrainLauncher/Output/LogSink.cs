@@ -1,0 +1,163 @@
+using System.Runtime.InteropServices;
+using CliWrap;
+using Microsoft.Win32.SafeHandles;
+
+namespace TrainLauncher.Output;
+
+/// <summary>Where the command's bytes go besides stdout: the job log (SPEC 4).</summary>
+internal interface ILogSink : IAsyncDisposable
+{
+    /// <summary>Called from the pump thread only, one chunk at a time.</summary>
+    void Write(ReadOnlySpan<byte> chunk);
+
+    /// <summary>Everything written so far is in the file (the pipe tool has finished).</summary>
+    Task CompleteAsync();
+}
+
+/// <summary>No log file (--log-file "").</summary>
+internal sealed class NullLogSink : ILogSink
+{
+    public void Write(ReadOnlySpan<byte> chunk) { }
+    public Task CompleteAsync() => Task.CompletedTask;
+    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+}
+
+/// <summary>Appends to the log file directly (no pipe tool, or after it died).</summary>
+internal sealed class FileLogSink : ILogSink
+{
+    private readonly SafeFileHandle _file;
+
+    public FileLogSink(string path) => _file = File.OpenHandle(path, FileMode.Append, FileAccess.Write, FileShare.ReadWrite);
+
+    public void Write(ReadOnlySpan<byte> chunk)
+    {
+        int errno = FdWriter.WriteAll((int)_file.DangerousGetHandle(), chunk);
+        if (errno != 0) throw new IOException($"cannot write the job log: {Marshal.GetPInvokeErrorMessage(errno)}");
+    }
+
+    public Task CompleteAsync() => Task.CompletedTask;
+
+    public ValueTask DisposeAsync()
+    {
+        _file.Dispose();
+        return ValueTask.CompletedTask;
+    }
+}
+
+/// <summary>
+/// `dls-pipe LOG` with the command's bytes on its stdin. Failure policy: the pipe tool may
+/// fail. If it dies, bytes it accepted but never wrote are lost from the pipe; so the sink
+/// keeps the most recent bytes in a ring, compares what it sent with the file's growth, writes
+/// the missing tail itself and carries on with the file directly. The same check runs when the
+/// tool exits at the end.
+/// </summary>
+internal sealed class PipeToolLogSink : ILogSink
+{
+    private const int RingSize = 8 << 20;
+
+    private readonly string _logPath;
+    private readonly long _initialLength;
+    private readonly Action<string> _warn;
+    private readonly byte[] _ring = new byte[RingSize];
+    private readonly TaskCompletionSource _inputDone = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly CommandTask<CommandResult> _tool;
+    private readonly Stream _toolInput;
+    private long _sent;
+    private FileLogSink? _takenOver;
+
+    private PipeToolLogSink(string logPath, Action<string> warn, CommandTask<CommandResult> tool, Stream toolInput, TaskCompletionSource inputDone)
+    {
+        _logPath = logPath;
+        _initialLength = new FileInfo(logPath).Length;
+        _warn = warn;
+        _tool = tool;
+        _toolInput = toolInput;
+        _inputDone = inputDone;
+    }
+
+    public static async Task<PipeToolLogSink> StartAsync(string toolPath, string logPath, Action<string> warn)
+    {
+        var inputReady = new TaskCompletionSource<Stream>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var inputDone = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        // CliWrap owns the process; we keep its stdin stream and write to it from the pump.
+        var source = PipeSource.Create(async (stream, _) =>
+        {
+            inputReady.TrySetResult(stream);
+            await inputDone.Task;
+        });
+        var tool = Cli.Wrap(toolPath).WithArguments([logPath])
+            .WithStandardInputPipe(source)
+            .WithValidation(CommandResultValidation.None)
+            .ExecuteAsync();
+        var input = await Task.WhenAny(inputReady.Task, tool.Task) == inputReady.Task
+            ? inputReady.Task.Result
+            : throw new IOException($"{toolPath} exited before reading any output");
+        return new PipeToolLogSink(logPath, warn, tool, input, inputDone);
+    }
+
+    public void Write(ReadOnlySpan<byte> chunk)
+    {
+        if (_takenOver is not null) { _takenOver.Write(chunk); return; }
+        Remember(chunk);
+        try
+        {
+            _toolInput.Write(chunk);
+        }
+        catch (IOException e)
+        {
+            _warn($"dls-pipe stopped taking the log ({e.Message}); the launcher writes {_logPath} itself from here on");
+            TakeOver();
+        }
+    }
+
+    public async Task CompleteAsync()
+    {
+        if (_takenOver is null)
+        {
+            try { await _toolInput.DisposeAsync(); } catch (IOException) { }
+            _inputDone.TrySetResult();
+            var result = await _tool;
+            if (result.ExitCode != 0)
+                _warn($"dls-pipe exited with status {result.ExitCode}; checking {_logPath} for missing bytes");
+            TakeOver();
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _inputDone.TrySetResult();
+        if (_takenOver is not null) await _takenOver.DisposeAsync();
+    }
+
+    private void Remember(ReadOnlySpan<byte> chunk)
+    {
+        long end = _sent + chunk.Length;
+        if (chunk.Length > RingSize) chunk = chunk[^RingSize..];
+        int at = (int)((end - chunk.Length) % RingSize);
+        int first = Math.Min(chunk.Length, RingSize - at);
+        chunk[..first].CopyTo(_ring.AsSpan(at));
+        chunk[first..].CopyTo(_ring);
+        _sent = end;
+    }
+
+    /// <summary>Writes what the tool never stored, from the ring, then continues on the file.</summary>
+    private void TakeOver()
+    {
+        _inputDone.TrySetResult();
+        try { _tool.Task.Wait(TimeSpan.FromSeconds(10)); } catch (AggregateException) { }
+        _takenOver = new FileLogSink(_logPath);
+        long stored = new FileInfo(_logPath).Length - _initialLength;
+        long missing = _sent - stored;
+        if (missing <= 0) return;
+        if (missing > RingSize)
+        {
+            _warn($"{missing - RingSize} bytes of output were lost from {_logPath} when dls-pipe failed");
+            missing = RingSize;
+        }
+        long from = _sent - missing;
+        int at = (int)(from % RingSize);
+        int first = (int)Math.Min(missing, RingSize - at);
+        _takenOver.Write(_ring.AsSpan(at, first));
+        _takenOver.Write(_ring.AsSpan(0, (int)(missing - first)));
+    }
+}

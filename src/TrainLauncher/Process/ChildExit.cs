@@ -1,0 +1,22 @@
+namespace TrainLauncher.Process;
+
+/// <summary>How the command ended: its exit code, or the signal that killed it (tini's 128+N).</summary>
+internal readonly record struct ChildExit(int? Code, int? Signal)
+{
+    public int ExitStatus => Code ?? 128 + Signal!.Value;
+
+    public static ChildExit FromWaitStatus(int status) =>
+        Native.Signaled(status) ? new(null, Native.TermSignal(status)) : new(Native.ExitStatus(status), null);
+
+    public override string ToString() => Code is { } code ? $"exit status {code}" : $"signal {SignalNames.Name(Signal!.Value)}";
+}
+
+internal static class SignalNames
+{
+    public static string Name(int signal) => signal switch
+    {
+        1 => "SIGHUP", 2 => "SIGINT", 3 => "SIGQUIT", 6 => "SIGABRT", 9 => "SIGKILL", 10 => "SIGUSR1",
+        11 => "SIGSEGV", 12 => "SIGUSR2", 13 => "SIGPIPE", 14 => "SIGALRM", 15 => "SIGTERM",
+        _ => $"signal {signal}",
+    };
+}

@@ -1,0 +1,125 @@
+using System.Runtime.InteropServices;
+
+namespace TrainLauncher.Process;
+
+/// <summary>
+/// The few libc calls .NET does not expose: spawning into a new process group with merged
+/// stdout/stderr, waiting for that child, signalling its group, and raw fd reads and writes for
+/// the output pump (no stream layers, no allocation per call).
+/// </summary>
+internal static unsafe partial class Native
+{
+    public const int EINTR = 4;
+    public const int EAGAIN = 11;
+    public const int ECHILD = 10;
+    public const int ESRCH = 3;
+    public const int ENOENT = 2;
+    public const int EACCES = 13;
+    public const int ENOEXEC = 8;
+    public const int EPIPE = 32;
+
+    public const int SIGKILL = 9;
+    public const int SIGTERM = 15;
+
+    public const int O_CLOEXEC = 0x80000;
+    public const int F_SETPIPE_SZ = 1031;
+    public const int F_GETFL = 3;
+    public const int F_SETFL = 4;
+    public const int O_NONBLOCK = 0x800;
+    public const int WNOHANG = 1;
+    public const int POLLIN = 1;
+    public const int POLLOUT = 4;
+
+    // glibc: POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK
+    public const short SpawnFlags = 0x02 | 0x04 | 0x08;
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int pipe2(int* fds, int flags);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int fcntl(int fd, int cmd, int arg);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int close(int fd);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial nint read(int fd, byte* buffer, nint count);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial nint write(int fd, byte* buffer, nint count);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int poll(PollFd* fds, nuint count, int timeoutMs);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int waitpid(int pid, int* status, int options);
+
+    [LibraryImport("libc", StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int access(string path, int mode);
+
+    public const int X_OK = 1;
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int kill(int pid, int signal);
+
+    [LibraryImport("libc")]
+    public static partial int getpid();
+
+    [LibraryImport("libc")]
+    public static partial uint getuid();
+
+    [LibraryImport("libc")]
+    public static partial uint getgid();
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int prctl(int option, nuint arg2, nuint arg3, nuint arg4, nuint arg5);
+
+    [LibraryImport("libc")]
+    public static partial int posix_spawn_file_actions_init(void* actions);
+
+    [LibraryImport("libc")]
+    public static partial int posix_spawn_file_actions_destroy(void* actions);
+
+    [LibraryImport("libc")]
+    public static partial int posix_spawn_file_actions_adddup2(void* actions, int fd, int newFd);
+
+    [LibraryImport("libc")]
+    public static partial int posix_spawnattr_init(void* attr);
+
+    [LibraryImport("libc")]
+    public static partial int posix_spawnattr_destroy(void* attr);
+
+    [LibraryImport("libc")]
+    public static partial int posix_spawnattr_setflags(void* attr, short flags);
+
+    [LibraryImport("libc")]
+    public static partial int posix_spawnattr_setpgroup(void* attr, int pgroup);
+
+    [LibraryImport("libc")]
+    public static partial int posix_spawnattr_setsigmask(void* attr, void* sigset);
+
+    [LibraryImport("libc")]
+    public static partial int posix_spawnattr_setsigdefault(void* attr, void* sigset);
+
+    [LibraryImport("libc")]
+    public static partial int sigemptyset(void* set);
+
+    [LibraryImport("libc")]
+    public static partial int sigfillset(void* set);
+
+    [LibraryImport("libc")]
+    public static partial int posix_spawn(int* pid, byte* path, void* fileActions, void* attr, byte** argv, byte** envp);
+
+    [StructLayout(LayoutKind.Sequential)]
+    public struct PollFd
+    {
+        public int Fd;
+        public short Events;
+        public short Revents;
+    }
+
+    public static bool Exited(int status) => (status & 0x7f) == 0;
+    public static int ExitStatus(int status) => (status >> 8) & 0xff;
+    public static bool Signaled(int status) => (status & 0x7f) != 0 && (status & 0x7f) != 0x7f;
+    public static int TermSignal(int status) => status & 0x7f;
+}

@@ -1,0 +1,84 @@
+using System.Text;
+using CliWrap;
+
+namespace TrainLauncher.Tools;
+
+/// <summary>What a platform tool did: its status and what it printed (bounded).</summary>
+internal sealed record ToolResult(int ExitCode, string Stdout, string Stderr)
+{
+    public bool Succeeded => ExitCode == 0;
+
+    /// <summary>Both streams, for error lines; never used for tools whose stdout is a secret.</summary>
+    public string Output => (Stdout + Stderr).Trim();
+}
+
+/// <summary>
+/// The only place that starts the platform's dls-* tools, through CliWrap. Tools are found by
+/// path (an override containing '/') or on PATH; a missing tool is null, and each step decides
+/// what that means. Secrets go through stdin or come back on stdout, never on a command line
+/// that an exception text could echo (CliWrap puts arguments in its messages).
+/// </summary>
+internal sealed class ToolRunner(IReadOnlyDictionary<string, string> environment)
+{
+    private const int CaptureLimit = 4 << 20;
+
+    public string? Find(string nameOrPath) => ExecutableLookup.Find(nameOrPath, environment.GetValueOrDefault("PATH"));
+
+    /// <summary>Runs a tool to completion, capturing stdout and stderr (each up to 4 MiB).</summary>
+    public async Task<ToolResult> RunAsync(string path, IReadOnlyList<string> args, CancellationToken cancellation,
+        string? stdin = null, string? workingDirectory = null, PipeTarget? alsoOutputTo = null)
+    {
+        var stdout = new BoundedText(CaptureLimit);
+        var stderr = new BoundedText(CaptureLimit);
+        var command = Cli.Wrap(path)
+            .WithArguments(args)
+            .WithValidation(CommandResultValidation.None)
+            .WithStandardOutputPipe(alsoOutputTo is null ? stdout.Target : PipeTarget.Merge(stdout.Target, alsoOutputTo))
+            .WithStandardErrorPipe(alsoOutputTo is null ? stderr.Target : PipeTarget.Merge(stderr.Target, alsoOutputTo));
+        if (stdin is not null) command = command.WithStandardInputPipe(PipeSource.FromString(stdin));
+        if (workingDirectory is not null) command = command.WithWorkingDirectory(workingDirectory);
+
+        var result = await command.ExecuteAsync(cancellation);
+        return new ToolResult(result.ExitCode, stdout.ToString(), stderr.ToString());
+    }
+
+    /// <summary>Keeps the first <paramref name="limit"/> characters of a stream; reads (and drops) the rest.</summary>
+    private sealed class BoundedText(int limit)
+    {
+        private readonly StringBuilder _text = new();
+
+        public PipeTarget Target => PipeTarget.Create(async (stream, ct) =>
+        {
+            using var reader = new StreamReader(stream, Encoding.UTF8);
+            var buffer = new char[8192];
+            int n;
+            while ((n = await reader.ReadAsync(buffer, ct)) > 0)
+            {
+                lock (_text) _text.Append(buffer, 0, Math.Min(n, Math.Max(0, limit - _text.Length)));
+            }
+        });
+
+        public override string ToString()
+        {
+            lock (_text) return _text.ToString();
+        }
+    }
+}
+
+/// <summary>PATH lookup, as execvp does it, so a missing program gets our own clear line.</summary>
+internal static class ExecutableLookup
+{
+    public static string? Find(string nameOrPath, string? pathVariable)
+    {
+        if (nameOrPath.Contains('/'))
+            return File.Exists(nameOrPath) ? Path.GetFullPath(nameOrPath) : null;
+        foreach (var dir in (pathVariable ?? "/usr/local/bin:/usr/bin:/bin").Split(':'))
+        {
+            var candidate = Path.Combine(dir.Length == 0 ? "." : dir, nameOrPath);
+            if (File.Exists(candidate) && IsExecutable(candidate)) return Path.GetFullPath(candidate);
+        }
+        return null;
+    }
+
+    public static bool IsExecutable(string path) => Process.Native.access(path, Process.Native.X_OK) == 0;
+}
