@@ -77,7 +77,7 @@ internal static class Program
     private static Dictionary<string, string> ReadEnvironment()
     {
         var variables = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (DictionaryEntry entry in System.Environment.GetEnvironmentVariables())
+        foreach (DictionaryEntry entry in Environment.GetEnvironmentVariables())
             variables[(string)entry.Key] = (string?)entry.Value ?? "";
         return variables;
     }

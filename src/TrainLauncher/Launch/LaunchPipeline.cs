@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using Serilog;
 using TrainLauncher.Code;
-using TrainLauncher.Environment;
+using TrainLauncher.Variables;
 using TrainLauncher.Output;
 using TrainLauncher.Plan;
 using TrainLauncher.Process;

@@ -1,5 +1,5 @@
 using TrainLauncher.Code;
-using TrainLauncher.Environment;
+using TrainLauncher.Variables;
 using TrainLauncher.Secrets;
 
 namespace TrainLauncher.Launch;

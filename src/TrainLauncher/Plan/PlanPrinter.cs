@@ -1,6 +1,6 @@
 using System.Text;
 using TrainLauncher.Code;
-using TrainLauncher.Environment;
+using TrainLauncher.Variables;
 using TrainLauncher.Launch;
 using TrainLauncher.Secrets;
 

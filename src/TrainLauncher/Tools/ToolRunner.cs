@@ -71,7 +71,7 @@ internal static class ExecutableLookup
     public static string? Find(string nameOrPath, string? pathVariable)
     {
         if (nameOrPath.Contains('/'))
-            return File.Exists(nameOrPath) ? Path.GetFullPath(nameOrPath) : null;
+            return File.Exists(nameOrPath) || Directory.Exists(nameOrPath) ? Path.GetFullPath(nameOrPath) : null;
         foreach (var dir in (pathVariable ?? "/usr/local/bin:/usr/bin:/bin").Split(':'))
         {
             var candidate = Path.Combine(dir.Length == 0 ? "." : dir, nameOrPath);

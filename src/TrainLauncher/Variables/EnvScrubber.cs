@@ -1,6 +1,6 @@
 using System.Text.RegularExpressions;
 
-namespace TrainLauncher.Environment;
+namespace TrainLauncher.Variables;
 
 /// <summary>
 /// SPEC 3.4: on shared nodes the platform leaves other jobs' variables behind. Names like

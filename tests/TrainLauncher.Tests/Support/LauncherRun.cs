@@ -1,0 +1,129 @@
+using System.Diagnostics;
+using System.Security.Cryptography;
+using System.Text;
+
+namespace TrainLauncher.Tests.Support;
+
+/// <summary>What a finished launcher run left: status, stdout bytes (kept in a file, so
+/// hundreds of MB do not sit in the test's memory), and the job dir and log paths.</summary>
+internal sealed record LauncherResult(int ExitCode, string StdoutFile, string LogFile, string JobDir)
+{
+    public string Stdout => File.ReadAllText(StdoutFile);
+    public string Log => File.Exists(LogFile) ? File.ReadAllText(LogFile) : "";
+    public string StdoutSha256 => Hashes.OfFile(StdoutFile);
+    public string LogSha256 => Hashes.OfFile(LogFile);
+
+    /// <summary>The launcher's own message lines.</summary>
+    public IEnumerable<string> Messages => Stdout.Split('\n').Where(l => l.StartsWith("[trainlauncher]", StringComparison.Ordinal));
+}
+
+internal static class Hashes
+{
+    public static string OfFile(string path)
+    {
+        using var stream = File.OpenRead(path);
+        return Convert.ToHexStringLower(SHA256.HashData(stream));
+    }
+
+    public static string Of(byte[] data) => Convert.ToHexStringLower(SHA256.HashData(data));
+}
+
+/// <summary>
+/// Builds and starts a real launcher process: a clean environment (PATH with the stand-in
+/// tools first, a home and job dir inside the test's temp dir, the log file there too), the
+/// arguments given, stdout to a file (or to a reader of the test's own).
+/// </summary>
+internal sealed class LauncherRun
+{
+    private readonly TempDir _dir;
+    private readonly List<string> _args = [];
+
+    public LauncherRun(TempDir dir)
+    {
+        _dir = dir;
+        Env["PATH"] = $"{Repo.StandInTools}:/usr/local/bin:/usr/bin:/bin";
+        Env["HOME"] = dir["home"];
+        Env["DLS_USER_HOME_DIR"] = dir["home"];
+        Env["TRAINLAUNCHER_LOG_FILE"] = dir["logs/task.log"];
+        Env["LANG"] = "C.UTF-8";
+    }
+
+    public Dictionary<string, string> Env { get; } = new(StringComparer.Ordinal);
+    public string LogFile => Env.GetValueOrDefault("TRAINLAUNCHER_LOG_FILE") ?? "";
+    public string JobDir => Env.GetValueOrDefault("DLS_USER_JOB_DIR") ?? Path.Combine(Env["DLS_USER_HOME_DIR"], "user-job-dir");
+    public string? WorkingDirectory { get; set; }
+
+    /// <summary>Launcher options and the command, as on a command line.</summary>
+    public LauncherRun Args(params string[] args)
+    {
+        _args.AddRange(args);
+        return this;
+    }
+
+    /// <summary>Adds the dummy program and its arguments as the command.</summary>
+    public LauncherRun Dummy(params string[] args) => Args([Repo.Python, Repo.Dummy, .. args]);
+
+    public LauncherRun Set(string name, string value)
+    {
+        Env[name] = value;
+        return this;
+    }
+
+    public ProcessStartInfo StartInfo(string? wrapper = null)
+    {
+        var info = new ProcessStartInfo(wrapper ?? Repo.Launcher)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = true,
+            UseShellExecute = false,
+            WorkingDirectory = WorkingDirectory ?? _dir.Path,
+        };
+        info.Environment.Clear();
+        foreach (var (k, v) in Env) info.Environment[k] = v;
+        if (wrapper is not null) info.ArgumentList.Add(Repo.Launcher);
+        foreach (var a in _args) info.ArgumentList.Add(a);
+        return info;
+    }
+
+    public System.Diagnostics.Process Start(string? wrapper = null) => System.Diagnostics.Process.Start(StartInfo(wrapper))!;
+
+    /// <summary>Runs to the end, stdout into a file, stderr kept in memory (it is small).</summary>
+    public async Task<LauncherResult> RunAsync(TimeSpan? timeout = null)
+    {
+        using var process = Start();
+        return await CollectAsync(process, timeout);
+    }
+
+    public async Task<LauncherResult> CollectAsync(System.Diagnostics.Process process, TimeSpan? timeout = null)
+    {
+        process.StandardInput.Close();
+        string stdoutFile = _dir[$"stdout-{process.Id}"];
+        await using (var file = File.Create(stdoutFile))
+        {
+            var copy = process.StandardOutput.BaseStream.CopyToAsync(file);
+            var stderr = process.StandardError.ReadToEndAsync();
+            using var cts = new CancellationTokenSource(timeout ?? TimeSpan.FromMinutes(3));
+            try
+            {
+                await process.WaitForExitAsync(cts.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                process.Kill(entireProcessTree: true);
+                throw new TimeoutException($"launcher did not finish; stderr: {await stderr}");
+            }
+            await copy;
+            Stderr = await stderr;
+        }
+        return new LauncherResult(process.ExitCode, stdoutFile, LogFile, JobDir);
+    }
+
+    public string Stderr { get; private set; } = "";
+}
+
+internal static class Cipher
+{
+    /// <summary>The stand-in tools' "ciphertext" for a plaintext.</summary>
+    public static string Encrypt(string plaintext) => "enc:" + Convert.ToBase64String(Encoding.UTF8.GetBytes(plaintext));
+}

@@ -1,0 +1,97 @@
+#!/usr/bin/env python3
+"""Dummy command for the tests (CliWrap.Tests.Dummy's idea): small, predictable behaviours.
+
+  dummy.py exit N                       exit with status N
+  dummy.py kill SIG                     kill itself with signal SIG
+  dummy.py cat FILE                     write FILE's bytes to stdout unchanged
+  dummy.py interleave MB EXPECT         MB MiB in mixed-size writes alternating stdout/stderr;
+                                        writes sha256 and length of all it wrote to EXPECT
+  dummy.py env                          print the environment, NAME=VALUE per line, sorted
+  dummy.py trap READY [EXIT]            handle TERM/INT/HUP/QUIT/USR1/USR2: print 'got SIGNAME'; on a
+                                        stop signal exit EXIT (default: die by that signal); touches
+                                        READY once the handlers are set, then waits
+  dummy.py stubborn READY               ignore SIGTERM and SIGINT, touch READY, wait forever
+  dummy.py pieces DELAY PART...         write each PART (no newline added, \\n escapes) after DELAY s
+  dummy.py waitfile FILE                wait until FILE exists
+"""
+import hashlib, os, signal, sys, time
+
+def wait_forever():
+    while True:
+        time.sleep(3600)
+
+def main(argv):
+    cmd = argv[1]
+    if cmd == "exit":
+        sys.exit(int(argv[2]))
+    if cmd == "kill":
+        os.kill(os.getpid(), getattr(signal, argv[2]))
+        wait_forever()
+    if cmd == "cat":
+        with open(argv[2], "rb") as f:
+            while True:
+                block = f.read(1 << 20)
+                if not block:
+                    break
+                os.write(1, block) if len(block) < 65536 else write_all(1, block)
+        return
+    if cmd == "interleave":
+        total = int(argv[2]) << 20
+        digest = hashlib.sha256()
+        sizes = [1, 7, 100, 4096, 65536, 3, 200000, 12]
+        written, i = 0, 0
+        while written < total:
+            size = min(sizes[i % len(sizes)], total - written)
+            fd = 1 if i % 2 == 0 else 2
+            block = bytes((written + k) % 251 for k in range(size)) if size < 4096 else \
+                (b"%08d" % i) * (size // 8) + b"x" * (size % 8)
+            write_all(fd, block)
+            digest.update(block)
+            written += size
+            i += 1
+        with open(argv[3], "w") as f:
+            f.write(f"{digest.hexdigest()} {written}\n")
+        return
+    if cmd == "env":
+        for k in sorted(os.environ):
+            print(f"{k}={os.environ[k]}")
+        return
+    if cmd == "trap":
+        stop_exit = int(argv[3]) if len(argv) > 3 else None
+        def handler(signum, frame):
+            name = signal.Signals(signum).name
+            os.write(1, f"got {name}\n".encode())
+            if signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGQUIT):
+                if stop_exit is not None:
+                    os._exit(stop_exit)
+                signal.signal(signum, signal.SIG_DFL)
+                os.kill(os.getpid(), signum)
+        for s in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1, signal.SIGUSR2):
+            signal.signal(s, handler)
+        open(argv[2], "w").close()
+        wait_forever()
+    if cmd == "stubborn":
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        open(argv[2], "w").close()
+        wait_forever()
+    if cmd == "pieces":
+        delay = float(argv[2])
+        for part in argv[3:]:
+            time.sleep(delay)
+            os.write(1, part.encode().decode("unicode_escape").encode("latin-1"))
+        return
+    if cmd == "waitfile":
+        while not os.path.exists(argv[2]):
+            time.sleep(0.02)
+        return
+    sys.exit(f"dummy.py: unknown subcommand {cmd}")
+
+def write_all(fd, data):
+    view = memoryview(data)
+    while view:
+        n = os.write(fd, view)
+        view = view[n:]
+
+if __name__ == "__main__":
+    main(sys.argv)
