@@ -20,8 +20,7 @@ internal static class CheckImageCommand
     {
         if (!TryParse(args, out var request, out var error))
         {
-            output.WriteLine($"check-image: {error}");
-            output.WriteLine(Usage);
+            output.WriteLine($"check-image: {error}; {Usage}");
             return Unreadable;
         }
         try
