@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using TrainLauncher.Images;
 
 namespace TrainLauncher.Tests.Images;
@@ -29,6 +30,30 @@ internal static class ImageCheck
                 image.WriteOciDirectory(dir.File(name + "-oci"));
                 return dir.File(name + "-oci");
         }
+    }
+
+    /// <summary>Runs a real process; stdout then stderr.</summary>
+    public static (int Code, string Output) Exec(string file, params string[] args)
+    {
+        var start = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var arg in args)
+            start.ArgumentList.Add(arg);
+        using var process = Process.Start(start)!;
+        var stderr = process.StandardError.ReadToEndAsync();
+        string stdout = process.StandardOutput.ReadToEnd();
+        process.WaitForExit();
+        return (process.ExitCode, stdout + stderr.Result);
+    }
+
+    /// <summary>A file of the repository, found from the test binary's folder upwards.</summary>
+    public static string RepoFile(string relative)
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "TrainLauncher.sln")))
+            dir = dir.Parent;
+        return dir is null
+            ? throw new InvalidOperationException("TrainLauncher.sln not found above " + AppContext.BaseDirectory)
+            : Path.Combine(dir.FullName, relative);
     }
 
     /// <summary>Rule lines only: the last line is the summary.</summary>

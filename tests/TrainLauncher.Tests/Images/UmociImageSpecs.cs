@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Formats.Tar;
 using TrainLauncher.Images;
 
@@ -62,8 +61,8 @@ public sealed class UmociImageSpecs : IDisposable
 
     private static void EnsureUmoci()
     {
-        string script = Path.Combine(RepoRoot(), "tests", "setup", "umoci.sh");
-        var (code, output) = Exec("bash", script);
+        string script = ImageCheck.RepoFile("tests/setup/umoci.sh");
+        var (code, output) = ImageCheck.Exec("bash", script);
         Skip.If(code != 0, $"umoci could not be installed (apt unavailable?): {output}");
     }
 
@@ -89,27 +88,7 @@ public sealed class UmociImageSpecs : IDisposable
 
     private static void Run(string file, params string[] args)
     {
-        var (code, output) = Exec(file, args);
+        var (code, output) = ImageCheck.Exec(file, args);
         Assert.True(code == 0, $"{file} {string.Join(' ', args)} failed ({code}): {output}");
-    }
-
-    private static (int Code, string Output) Exec(string file, params string[] args)
-    {
-        var start = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var arg in args)
-            start.ArgumentList.Add(arg);
-        using var process = Process.Start(start)!;
-        var stderr = process.StandardError.ReadToEndAsync();
-        string stdout = process.StandardOutput.ReadToEnd();
-        process.WaitForExit();
-        return (process.ExitCode, stdout + stderr.Result);
-    }
-
-    private static string RepoRoot()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "TrainLauncher.sln")))
-            dir = dir.Parent;
-        return dir?.FullName ?? throw new InvalidOperationException("TrainLauncher.sln not found above " + AppContext.BaseDirectory);
     }
 }
