@@ -18,6 +18,11 @@ internal static class CheckImageCommand
 
     public static int Run(IReadOnlyList<string> args, TextWriter output)
     {
+        if (args is ["--help"] or ["-h"])
+        {
+            output.WriteLine(Usage);
+            return Clean;
+        }
         if (!TryParse(args, out var request, out var error))
         {
             output.WriteLine($"check-image: {error}; {Usage}");

@@ -258,6 +258,15 @@ public sealed class ImageInputSpecs
     }
 
     [Fact]
+    public void Help_prints_the_usage()
+    {
+        var (exit, lines) = ImageCheck.Run("--help");
+
+        Assert.Equal(CheckImageCommand.Clean, exit);
+        Assert.Equal(CheckImageCommand.Usage, Assert.Single(lines));
+    }
+
+    [Fact]
     public void Missing_files_and_impossible_base_layer_counts_are_unreadable()
     {
         using var dir = new TempDir();
