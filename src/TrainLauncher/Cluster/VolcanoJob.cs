@@ -11,14 +11,18 @@ namespace TrainLauncher.Cluster;
 internal sealed partial record VolcanoJob(IReadOnlyList<VolcanoJob.VolcanoTask> Tasks)
 {
     /// <param name="Hosts">Null when only VC_&lt;TASK&gt;_NUM is set.</param>
-    internal sealed record VolcanoTask(string Name, int Count, IReadOnlyList<HostEntry>? Hosts);
+    /// <param name="NumberSet">Whether VC_&lt;TASK&gt;_NUM gave the count (else the host list did).</param>
+    internal sealed record VolcanoTask(string Name, int Count, IReadOnlyList<HostEntry>? Hosts, bool NumberSet)
+    {
+        public string CountShown => NumberSet ? $"VC_{Name}_NUM={Count}" : $"VC_{Name}_HOSTS ({Count} hosts)";
+    }
 
     public int Count => Tasks.Sum(t => t.Count);
 
     public IEnumerable<string> Variables => Tasks.SelectMany(t =>
-        t.Hosts is null ? new[] { $"VC_{t.Name}_NUM" } : [$"VC_{t.Name}_HOSTS", $"VC_{t.Name}_NUM"]);
+        (t.Hosts is null ? [] : new[] { $"VC_{t.Name}_HOSTS" }).Concat(t.NumberSet ? [$"VC_{t.Name}_NUM"] : []));
 
-    public string CountShown => string.Join(" + ", Tasks.Select(t => $"VC_{t.Name}_NUM={t.Count}"));
+    public string CountShown => string.Join(" + ", Tasks.Select(t => t.CountShown));
 
     public string HostsShown => string.Join(" + ", Tasks.Select(t => $"VC_{t.Name}_HOSTS"));
 
@@ -47,7 +51,7 @@ internal sealed partial record VolcanoJob(IReadOnlyList<VolcanoJob.VolcanoTask> 
                     $"VC_{name}_HOSTS lists {hosts.Count} hosts but {numName}={number}: the sources disagree; fix the job's task spec");
             var count = number ?? hosts!.Count;
             if (count > 0)
-                tasks.Add(new VolcanoTask(name, count, hosts));
+                tasks.Add(new VolcanoTask(name, count, hosts, number is not null));
         }
         return new VolcanoJob(tasks);
     }
