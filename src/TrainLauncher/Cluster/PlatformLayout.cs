@@ -18,9 +18,6 @@ internal sealed partial record PlatformLayout(int Rank, int Count, IReadOnlyList
     /// <summary>A value one source gives for the rank or the node count, and how to name it.</summary>
     private sealed record Fact(string Shown, int Value);
 
-    /// <summary>A host list from one family of variables.</summary>
-    private sealed record HostList(string Name, IReadOnlyList<HostEntry> Hosts, Func<int, string> MissingEntry);
-
     public static PlatformLayout Read(IReadOnlyDictionary<string, string> environment)
     {
         var sources = new List<string>();
@@ -38,37 +35,33 @@ internal sealed partial record PlatformLayout(int Rank, int Count, IReadOnlyList
         }
 
         var count = Agree(counts, "node count");
-        var countShown = counts.Count > 0 ? counts[0].Shown : null;
+        var countShown = counts.Count > 0 ? counts[0].Shown : "the default";
 
-        var lists = new List<HostList>();
-        if (ReadBatchHosts(environment) is { } batch)
+        var batch = ReadBatchHosts(environment);
+        if (batch is not null)
         {
             sources.Add(BatchHostsFamily);
-            lists.Add(batch);
-        }
-        if (volcano.Hosts is { } volcanoHosts)
-            lists.Add(new HostList(volcano.HostsShown, volcanoHosts, _ => $"{volcano.HostsShown} lists too few hosts"));
-        foreach (var list in lists)
-        {
             if (count is null)
             {
-                count = list.Hosts.Count;
-                countShown = $"{list.Name} ({count} hosts)";
+                count = batch.Count;
+                countShown = $"{BatchHostsFamily} ({count} hosts)";
             }
-            if (list.Hosts.Count < count)
+            if (batch.Count < count)
                 throw new ClusterLayoutException(
-                    $"{list.MissingEntry(list.Hosts.Count)}: {countShown} needs one host per node; fix the job's host list");
-            if (list.Hosts.Count > count)
+                    $"BATCH_CUSTOM{batch.Count}_HOSTS is missing: {countShown} needs one host per node; fix the job's host list");
+            if (batch.Count > count)
                 throw new ClusterLayoutException(
-                    $"{list.Name} lists {list.Hosts.Count} hosts but {countShown}: the sources disagree; fix the node count or the host list");
+                    $"{BatchHostsFamily} lists {batch.Count} hosts but {countShown}: the sources disagree; fix the node count or the host list");
         }
+        // Volcano's lists already agree with the count: their lengths are one of the counts.
+        var hosts = batch ?? volcano.Hosts ?? [];
         var nodes = count ?? 1;
-        var hosts = lists.Count > 0 ? lists[0].Hosts : [];
 
         if (volcano.Tasks.Count > 1)
         {
             var (rank, shown) = volcano.RankByHostName(environment);
             ranks.Add(new Fact(shown, rank));
+            sources.Add("HOSTNAME");
         }
         else
         {
@@ -118,7 +111,7 @@ internal sealed partial record PlatformLayout(int Rank, int Count, IReadOnlyList
         environment.TryGetValue(name, out var value) && value.Trim().Length > 0 ? value.Trim() : null;
 
     /// <summary>BATCH_CUSTOM0_HOSTS, BATCH_CUSTOM1_HOSTS, ... one host:port each, without gaps.</summary>
-    private static HostList? ReadBatchHosts(IReadOnlyDictionary<string, string> environment)
+    private static List<HostEntry>? ReadBatchHosts(IReadOnlyDictionary<string, string> environment)
     {
         var byIndex = new SortedDictionary<int, HostEntry>();
         foreach (var (name, raw) in environment)
@@ -141,7 +134,7 @@ internal sealed partial record PlatformLayout(int Rank, int Count, IReadOnlyList
                     $"BATCH_CUSTOM{i}_HOSTS is missing while BATCH_CUSTOM{byIndex.Keys.Max()}_HOSTS is set: the platform must list host:port for every node");
             hosts.Add(host);
         }
-        return new HostList(BatchHostsFamily, hosts, i => $"BATCH_CUSTOM{i}_HOSTS is missing");
+        return hosts;
     }
 
     [GeneratedRegex(@"^BATCH_CUSTOM([0-9]{1,6})_HOSTS$")]

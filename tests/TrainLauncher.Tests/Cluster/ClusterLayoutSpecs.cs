@@ -182,7 +182,7 @@ public sealed class ClusterLayoutSpecs
     [InlineData("VC_TASK_INDEX=1.5", "VC_TASK_INDEX=1.5 is not a whole number")]
     [InlineData("VC_WORKER_NUM=x VC_WORKER_HOSTS=a,b", "VC_WORKER_NUM=x is not a whole number")]
     [InlineData("DLS_TASK_INDEX=2 DLS_TASK_NUMBER=2 BATCH_CUSTOM0_HOSTS=a:1 BATCH_CUSTOM1_HOSTS=b:1", "DLS_TASK_INDEX=2 is not below the node count 2 (DLS_TASK_NUMBER=2)")]
-    [InlineData("DLS_TASK_INDEX=1", "DLS_TASK_INDEX=1 is not below the node count 1")]
+    [InlineData("DLS_TASK_INDEX=1", "DLS_TASK_INDEX=1 is not below the node count 1 (the default)")]
     [InlineData("VC_TASK_INDEX=4 VC_WORKER_HOSTS=a,b,c,d", "VC_TASK_INDEX=4 is not below the node count 4 (VC_WORKER_HOSTS (4 hosts))")]
     [InlineData("DLS_TASK_NUMBER=2 BATCH_CUSTOM0_HOSTS=a:6000", "BATCH_CUSTOM1_HOSTS is missing: DLS_TASK_NUMBER=2 needs one host per node")]
     [InlineData("BATCH_CUSTOM0_HOSTS=a:6000 BATCH_CUSTOM2_HOSTS=c:6000", "BATCH_CUSTOM1_HOSTS is missing while BATCH_CUSTOM2_HOSTS is set")]
@@ -249,6 +249,10 @@ public sealed class ClusterLayoutSpecs
         Assert.Contains("cluster: sets TRAINLAUNCHER_HOSTFILE=/tmp/trainlauncher-hostfile", lines);
         Assert.Contains("cluster: keeps MASTER_PORT=1234 (already set)", lines);
         Assert.Equal("cluster: single node (no platform layout variables), 1 process(es) per node", Plan("").Describe().First());
+        Assert.StartsWith(
+            "cluster: node 2 of 3 (from VC_MASTER_HOSTS, VC_WORKER_HOSTS, HOSTNAME), master m.job:29500",
+            Plan("HOSTNAME=w-1 VC_MASTER_HOSTS=m.job VC_WORKER_HOSTS=w-0.job,w-1.job").Describe().First(),
+            StringComparison.Ordinal);
     }
 
     [Fact]
