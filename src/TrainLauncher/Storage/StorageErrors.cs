@@ -38,10 +38,10 @@ internal static class StorageErrors
                 $"access denied by {endpoint} ({service.ErrorCode}): check the access key id and secret key ({settings.Credentials?.ToString() ?? "no credentials set"})",
             AmazonServiceException { StatusCode: > 0 } service =>
                 $"{(int)service.StatusCode} {service.ErrorCode}: {service.Message}",
+            OperationCanceledException or TimeoutException =>
+                $"timed out waiting for {endpoint}",
             _ when Find<SocketException>(error) is { } socket =>
                 $"cannot connect to {endpoint}: {socket.Message}",
-            OperationCanceledException or TimeoutException =>
-                "timed out: no data from the store",
             _ when Find<IOException>(error) is { } io => $"connection broken: {io.Message}",
             _ when Find<HttpRequestException>(error) is { } http => $"request to {endpoint} failed: {http.Message}",
             _ => error.Message,

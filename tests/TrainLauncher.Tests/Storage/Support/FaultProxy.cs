@@ -166,6 +166,8 @@ public sealed class FaultProxy : IAsyncDisposable
             .Select(l => l.Split(':', 2))
             .ToDictionary(p => p[0].Trim(), p => p[1].Trim(), StringComparer.OrdinalIgnoreCase);
         var length = headers.TryGetValue("Content-Length", out var value) ? int.Parse(value) : 0;
+        if (headers.TryGetValue("Expect", out var expect) && expect.Equals("100-continue", StringComparison.OrdinalIgnoreCase))
+            await stream.WriteAsync("HTTP/1.1 100 Continue\r\n\r\n"u8.ToArray());
         var body = new MemoryStream();
         body.Write(all, headEnd + 4, all.Length - headEnd - 4);
         while (body.Length < length)
@@ -176,7 +178,7 @@ public sealed class FaultProxy : IAsyncDisposable
             body.Write(chunk, 0, read);
         }
         var newHead = new StringBuilder(lines[0] + "\r\n");
-        foreach (var line in lines.Skip(1).Where(l => !l.StartsWith("Connection:", StringComparison.OrdinalIgnoreCase)))
+        foreach (var line in lines.Skip(1).Where(l => !l.StartsWith("Connection:", StringComparison.OrdinalIgnoreCase) && !l.StartsWith("Expect:", StringComparison.OrdinalIgnoreCase)))
             newHead.Append(line).Append("\r\n");
         newHead.Append("Connection: close\r\n\r\n");
         var request = new ProxyRequest(Interlocked.Increment(ref requestCount), parts[0], parts[1], headers);
