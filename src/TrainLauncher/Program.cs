@@ -2,6 +2,7 @@ using System.Collections;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Serilog;
+using TrainLauncher.Health;
 using TrainLauncher.Launch;
 using TrainLauncher.Logging;
 using TrainLauncher.Output;
@@ -56,6 +57,7 @@ internal static class Program
             builder.Services.AddSingleton<RunState>();
             builder.Services.AddSingleton(Log.Logger);
             builder.Services.AddSingleton<LaunchPipeline>();
+            builder.Services.AddHostedService<HealthEndpoint>();
 
             using var host = builder.Build();
             await host.StartAsync();
