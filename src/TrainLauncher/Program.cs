@@ -41,6 +41,9 @@ internal static class Program
         catch (LaunchFailure failure)
         {
             console.WriteMessage($"{LauncherLogging.Prefix}error: {failure.Message}\n");
+            // The options did not parse, so only the environment can name a termination log.
+            TerminationLog.Write(environment.GetValueOrDefault(OptionParser.EnvName("termination-log")),
+                TerminationMessage.Compose(failure.ExitCode, LaunchPhase.Starting, failure.Message, [], true, Secrets.SecretSet.Empty), _ => { });
             return failure.ExitCode;
         }
 

@@ -30,9 +30,9 @@ internal static class TerminationMessage
         if (tail.IsEmpty) return head;
 
         var lines = secrets.Mask(Encoding.UTF8.GetString(tail)).Split('\n').ToList();
+        if (lines[^1].Length == 0) lines.RemoveAt(lines.Count - 1);
         // Cut at the start: not a whole line. (A single over-long line is cut from its end below.)
         if (!tailIsWholeOutput && lines.Count > 1) lines.RemoveAt(0);
-        if (lines.Count > 0 && lines[^1].Length == 0) lines.RemoveAt(lines.Count - 1);
 
         const string label = "last output:\n";
         int budget = MaxBytes - Encoding.UTF8.GetByteCount(head) - label.Length;
