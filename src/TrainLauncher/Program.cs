@@ -71,6 +71,8 @@ internal static class Program
         catch (Exception e)
         {
             Log.Error("internal error: {Message}", e.ToString().ReplaceLineEndings(" | "));
+            // Only the type: an exception's text could hold a value the secret mask never saw.
+            TerminationLog.Write(options.TerminationLog, $"exit status {ExitCodes.LauncherFailure}: internal error ({e.GetType().Name}); see the launcher's output\n", _ => { });
             return ExitCodes.LauncherFailure;
         }
         finally

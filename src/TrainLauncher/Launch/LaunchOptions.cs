@@ -62,7 +62,7 @@ internal static class OptionParser
             (o, v, s) => o with { HealthPort = Port(v, s) }),
         new("health-bind", false, "address the health endpoint listens on (default 0.0.0.0)",
             (o, v, s) => o with { HealthBind = Address(v, s) }),
-        new("termination-log", false, "file for the exit reason (default /dev/termination-log if writable; empty: none)",
+        new("termination-log", false, "file for the exit reason (default /dev/termination-log when it exists; empty: none)",
             (o, v, s) => o with { TerminationLog = v }),
         new("dls-dns-fixer", false, "name or path of dls-dns-fixer",
             (o, v, s) => o with { Tools = o.Tools with { DnsFixer = Tool(v, s) } }),
