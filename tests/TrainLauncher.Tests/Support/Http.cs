@@ -26,8 +26,9 @@ internal static class Http
     public static async Task<JsonElement> StatusAsync(int port) =>
         JsonDocument.Parse((await GetAsync(port, "/status")).Body).RootElement.Clone();
 
-    /// <summary>Polls /status until the phase is <paramref name="phase"/> (the endpoint may not be up yet).</summary>
-    public static async Task<JsonElement> WaitForPhaseAsync(int port, string phase, System.Diagnostics.Process launcher)
+    /// <summary>Polls /status until the phase is <paramref name="phase"/> (the endpoint may not be up yet)
+    /// and, when given, <paramref name="until"/> holds.</summary>
+    public static async Task<JsonElement> WaitForPhaseAsync(int port, string phase, System.Diagnostics.Process launcher, Func<JsonElement, bool>? until = null)
     {
         using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         string last = "(no answer)";
@@ -38,7 +39,7 @@ internal static class Http
             {
                 var status = await StatusAsync(port);
                 last = status.ToString();
-                if (status.GetProperty("phase").GetString() == phase) return status;
+                if (status.GetProperty("phase").GetString() == phase && (until is null || until(status))) return status;
             }
             catch (HttpRequestException) { }
             await Task.Delay(20);
