@@ -2,6 +2,7 @@ using System.Collections;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Serilog;
+using TrainLauncher.Health;
 using TrainLauncher.Launch;
 using TrainLauncher.Logging;
 using TrainLauncher.Output;
@@ -40,6 +41,9 @@ internal static class Program
         catch (LaunchFailure failure)
         {
             console.WriteMessage($"{LauncherLogging.Prefix}error: {failure.Message}\n");
+            // The options did not parse, so only the environment can name a termination log.
+            TerminationLog.Write(environment.GetValueOrDefault(OptionParser.EnvName("termination-log")),
+                TerminationMessage.Compose(failure.ExitCode, LaunchPhase.Starting, failure.Message, [], true, Secrets.SecretSet.Empty), _ => { });
             return failure.ExitCode;
         }
 
@@ -56,6 +60,7 @@ internal static class Program
             builder.Services.AddSingleton<RunState>();
             builder.Services.AddSingleton(Log.Logger);
             builder.Services.AddSingleton<LaunchPipeline>();
+            builder.Services.AddHostedService<HealthEndpoint>();
 
             using var host = builder.Build();
             await host.StartAsync();
@@ -66,6 +71,8 @@ internal static class Program
         catch (Exception e)
         {
             Log.Error("internal error: {Message}", e.ToString().ReplaceLineEndings(" | "));
+            // Only the type: an exception's text could hold a value the secret mask never saw.
+            TerminationLog.Write(options.TerminationLog, $"exit status {ExitCodes.LauncherFailure}: internal error ({e.GetType().Name}); see the launcher's output\n", _ => { });
             return ExitCodes.LauncherFailure;
         }
         finally

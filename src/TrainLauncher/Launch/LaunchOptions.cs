@@ -15,6 +15,11 @@ internal sealed record LaunchOptions
     public Serilog.Events.LogEventLevel LogLevel { get; init; } = Serilog.Events.LogEventLevel.Information;
     public LogFormat LogFormat { get; init; } = LogFormat.Text;
     public double StopGraceSeconds { get; init; } = 20;
+    /// <summary>0 = no health endpoint.</summary>
+    public int HealthPort { get; init; } = 8080;
+    public string HealthBind { get; init; } = "0.0.0.0";
+    /// <summary>null = /dev/termination-log when it exists and is writable; empty = none.</summary>
+    public string? TerminationLog { get; init; }
     public ToolPaths Tools { get; init; } = new();
     public IReadOnlyList<string> Command { get; init; } = [];
 }
@@ -53,6 +58,12 @@ internal static class OptionParser
             (o, v, s) => o with { LogFormat = Format(v, s) }),
         new("stop-grace", false, "seconds between a stop signal and SIGKILL (default 20)",
             (o, v, s) => o with { StopGraceSeconds = Seconds(v, s) }),
+        new("health-port", false, "port of GET /health and /status (default 8080; 0: off)",
+            (o, v, s) => o with { HealthPort = Port(v, s) }),
+        new("health-bind", false, "address the health endpoint listens on (default 0.0.0.0)",
+            (o, v, s) => o with { HealthBind = Address(v, s) }),
+        new("termination-log", false, "file for the exit reason (default /dev/termination-log when it exists; empty: none)",
+            (o, v, s) => o with { TerminationLog = v }),
         new("dls-dns-fixer", false, "name or path of dls-dns-fixer",
             (o, v, s) => o with { Tools = o.Tools with { DnsFixer = Tool(v, s) } }),
         new("dls-decryptor", false, "name or path of dls-decryptor",
@@ -137,6 +148,16 @@ internal static class OptionParser
         double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var s) && s >= 0 && double.IsFinite(s)
             ? s
             : throw LaunchFailure.Setup($"{source} must be a number of seconds >= 0, got '{value}'");
+
+    private static int Port(string value, string source) =>
+        int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out int port) && port <= 65535
+            ? port
+            : throw LaunchFailure.Setup($"{source} must be a port number 0-65535 (0: no health endpoint), got '{value}'");
+
+    private static string Address(string value, string source) =>
+        System.Net.IPAddress.TryParse(value, out _)
+            ? value
+            : throw LaunchFailure.Setup($"{source} must be an IP address such as 0.0.0.0, 127.0.0.1 or ::, got '{value}'");
 
     private static string Tool(string value, string source) =>
         value.Length > 0 && !value.Contains('\0')

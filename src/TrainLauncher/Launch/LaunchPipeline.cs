@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Serilog;
 using TrainLauncher.Code;
+using TrainLauncher.Health;
 using TrainLauncher.Variables;
 using TrainLauncher.Output;
 using TrainLauncher.Plan;
@@ -25,6 +26,9 @@ internal sealed class LaunchPipeline(
     RunState state)
 {
     private readonly ToolRunner _tools = new(launcherEnvironment);
+    // For Finish: what the termination message masks and where it reads the output's last lines.
+    private SecretSet _secrets = SecretSet.Empty;
+    private JobLog? _jobLog;
 
     public async Task<int> RunAsync()
     {
@@ -35,11 +39,11 @@ internal sealed class LaunchPipeline(
 
             var secrets = SecretSet.Empty;
             await FixDnsAsync(plan);
-            secrets = await DecryptAsync(plan);
+            _secrets = secrets = await DecryptAsync(plan);
             PrintHeader(plan, secrets);
             EnterJobDir(plan.Settings);
-            var jobLog = await CreateLogFileAsync(plan);
-            if (!await FetchCodeAsync(plan, jobLog)) return Finish(ExitCodes.FetchFailed);
+            var jobLog = _jobLog = await CreateLogFileAsync(plan);
+            if (!await FetchCodeAsync(plan, jobLog)) return Finish(ExitCodes.FetchFailed, "the code fetch failed (App download error); the command was not run");
             int status = await RunCommandAsync(plan, secrets, jobLog);
             await UploadLogAsync(plan, jobLog);
             return Finish(status);
@@ -47,12 +51,12 @@ internal sealed class LaunchPipeline(
         catch (LaunchFailure failure)
         {
             log.Error("{Reason}", failure.Message);
-            return Finish(failure.ExitCode);
+            return Finish(failure.ExitCode, failure.Message);
         }
         catch (OperationCanceledException) when (signals.StopSignal != 0)
         {
             log.Warning("stopped by {Signal} during {Phase}; the command was not started", SignalNames.Name(signals.StopSignal), RunState.Name(state.Phase));
-            return Finish(ExitCodes.SignalBase + signals.StopSignal);
+            return Finish(ExitCodes.SignalBase + signals.StopSignal, $"stopped by {SignalNames.Name(signals.StopSignal)}; the command was not started");
         }
     }
 
@@ -201,12 +205,15 @@ internal sealed class LaunchPipeline(
             int status = e.Errno == Process.Native.ENOENT ? ExitCodes.NotFound : ExitCodes.CannotExecute;
             throw new LaunchFailure(status, secrets.Mask(e.Message));
         }
+        state.CommandPid = command.Pid;
         var clock = Stopwatch.StartNew();
         var pumping = pump.RunAsync(command.OutputFd);
         var exit = await new CommandSupervisor(signals, TimeSpan.FromSeconds(options.StopGraceSeconds), m => log.Information("{Message}", m))
             .WaitAsync(command);
+        state.CommandEnded(exit);
         pump.Drain();
         await pumping;
+        state.Report.OutputBytes = pump.Bytes;
         await sink.CompleteAsync();
         log.Information("command ended with {Exit} after {Seconds:0.00} s", exit.ToString(), clock.Elapsed.TotalSeconds);
         return exit.ExitStatus;
@@ -245,11 +252,14 @@ internal sealed class LaunchPipeline(
         }
     }
 
-    /// <summary>Step 11.</summary>
-    private int Finish(int status)
+    /// <summary>Step 11. <paramref name="reason"/>: why the run ended, when not by the command's own end.</summary>
+    private int Finish(int status, string? reason = null)
     {
+        var endedIn = state.Phase;
         state.Phase = LaunchPhase.Done;
+        state.ExitCode = status;
         log.Information("exit status {ExitCode}", status);
+        RunEnd.Report(options, state, log, status, endedIn, reason, _secrets, _jobLog);
         return status;
     }
 }

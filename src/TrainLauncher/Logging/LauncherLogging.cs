@@ -56,10 +56,17 @@ internal static class LauncherLogging
                 if (token is Serilog.Parsing.PropertyToken property
                     && logEvent.Properties.TryGetValue(property.PropertyName, out var value)
                     && value is ScalarValue { Value: string text })
-                    output.Write(text);
+                    output.Write(Align(text, property.Alignment));
                 else
                     token.Render(logEvent.Properties, output);
             }
         }
+
+        private static string Align(string text, Serilog.Parsing.Alignment? alignment) => alignment switch
+        {
+            null => text,
+            { Direction: Serilog.Parsing.AlignmentDirection.Left } a => text.PadRight(a.Width),
+            { } a => text.PadLeft(a.Width),
+        };
     }
 }

@@ -10,7 +10,33 @@ namespace TrainLauncher.Output;
 /// </summary>
 internal sealed class JobLog(string path, string? pipeTool, ToolRunner tools)
 {
+    /// <summary>Without a log file, the end of the output is kept here for the termination message.</summary>
+    private readonly OutputTail? _tail = path.Length == 0 ? new OutputTail() : null;
+
     public string Path => path;
+
+    /// <summary>Up to the last <paramref name="maxBytes"/> bytes of the log (or of the kept tail),
+    /// and whether that is all of it; call after the run.</summary>
+    public (byte[] Bytes, bool IsWhole) ReadTail(int maxBytes)
+    {
+        if (_tail is not null)
+        {
+            var kept = _tail.ToArray();
+            return kept.Length > maxBytes ? (kept[^maxBytes..], false) : (kept, _tail.TotalBytes == kept.Length);
+        }
+        try
+        {
+            using var file = File.OpenHandle(path);
+            long length = RandomAccess.GetLength(file);
+            var tail = new byte[(int)Math.Min(maxBytes, length)];
+            int read = RandomAccess.Read(file, tail, length - tail.Length);
+            return (tail[..read], read == length);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return ([], true);
+        }
+    }
 
     public async Task CreateAsync()
     {
@@ -40,7 +66,7 @@ internal sealed class JobLog(string path, string? pipeTool, ToolRunner tools)
 
     public async Task<ILogSink> OpenSinkAsync(Action<string> warn)
     {
-        if (path.Length == 0) return new NullLogSink();
+        if (_tail is not null) return _tail;
         if (pipeTool is not null)
         {
             try { return await PipeToolLogSink.StartAsync(pipeTool, path, warn); }
@@ -55,7 +81,11 @@ internal sealed class JobLog(string path, string? pipeTool, ToolRunner tools)
     /// <summary>`dls-pipe LOG append` with the text on stdin, or a direct append.</summary>
     public async Task AppendAsync(string text)
     {
-        if (path.Length == 0) return;
+        if (_tail is not null)
+        {
+            _tail.Write(System.Text.Encoding.UTF8.GetBytes(text));
+            return;
+        }
         if (pipeTool is not null)
         {
             var result = await tools.RunAsync(pipeTool, [path, "append"], CancellationToken.None, stdin: text);

@@ -14,14 +14,6 @@ internal interface ILogSink : IAsyncDisposable
     Task CompleteAsync();
 }
 
-/// <summary>No log file (--log-file "").</summary>
-internal sealed class NullLogSink : ILogSink
-{
-    public void Write(ReadOnlySpan<byte> chunk) { }
-    public Task CompleteAsync() => Task.CompletedTask;
-    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
-}
-
 /// <summary>Appends to the log file directly (no pipe tool, or after it died).</summary>
 internal sealed class FileLogSink : ILogSink
 {

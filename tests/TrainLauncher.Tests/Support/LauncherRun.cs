@@ -46,6 +46,8 @@ internal sealed class LauncherRun
         Env["DLS_USER_HOME_DIR"] = dir["home"];
         Env["TRAINLAUNCHER_LOG_FILE"] = dir["logs/task.log"];
         Env["LANG"] = "C.UTF-8";
+        // Many launchers run at once: no endpoint on the default port unless a test asks for one.
+        Env["TRAINLAUNCHER_HEALTH_PORT"] = "0";
     }
 
     public Dictionary<string, string> Env { get; } = new(StringComparer.Ordinal);

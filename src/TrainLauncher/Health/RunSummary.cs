@@ -1,0 +1,69 @@
+using System.Globalization;
+using System.Runtime.InteropServices;
+using Serilog;
+using TrainLauncher.Launch;
+
+namespace TrainLauncher.Health;
+
+/// <summary>
+/// SPEC 3.11's run summary: one launcher message per row, aligned, e.g.
+/// <code>
+/// [trainlauncher] run summary:
+/// [trainlauncher]   starting     0.004 s
+/// [trainlauncher]   running      12.310 s
+/// [trainlauncher]   fetched      -
+/// [trainlauncher]   output       1.2 MiB
+/// [trainlauncher]   peak RSS     312.0 MiB (largest child process)
+/// [trainlauncher]   exit status  0
+/// </code>
+/// </summary>
+internal static partial class RunSummary
+{
+    public static void Print(RunState state, ILogger log, int status)
+    {
+        var report = state.Report;
+        log.Information("run summary:");
+        foreach (var (phase, duration) in state.PhaseDurations().Where(p => p.Phase != LaunchPhase.Done))
+            Row(log, RunState.Name(phase), string.Create(CultureInfo.InvariantCulture, $"{duration.TotalSeconds:0.000} s"));
+        Row(log, "fetched", Transfer(report.BytesFetched, report.FilesFetched));
+        Row(log, "uploaded", Transfer(report.BytesUploaded, report.FilesUploaded));
+        Row(log, "output", report.OutputBytes is { } output ? Size(output) : "-");
+        Row(log, "peak RSS", report.PeakRssBytes is { } rss ? Size(rss) + " (largest child process)" : "-");
+        Row(log, "exit status", report.CommandEnd is { } end && !end.EndsWith($" {status}", StringComparison.Ordinal)
+            ? $"{status} ({end})" : status.ToString(CultureInfo.InvariantCulture));
+    }
+
+    /// <summary>
+    /// The largest resident set among the reaped children: the command (or its biggest
+    /// descendant). RUSAGE_CHILDREN needs no change to how the command is reaped and costs
+    /// nothing while it runs; the launcher's own small tools count too but never dominate.
+    /// </summary>
+    public static unsafe long? PeakChildRss()
+    {
+        // struct rusage on 64-bit Linux: two timevals (4 longs), then ru_maxrss (KiB) and 13 more longs.
+        var usage = stackalloc long[18];
+        return getrusage(RUSAGE_CHILDREN, usage) == 0 && usage[4] > 0 ? usage[4] * 1024 : null;
+    }
+
+    private static void Row(ILogger log, string item, string value) => log.Information("  {Item,-12} {Value}", item, value);
+
+    private static string Transfer(long? bytes, int? files) => (bytes, files) switch
+    {
+        (null, null) => "-",
+        _ => string.Join(", ", new[] { bytes is { } b ? Size(b) : null, files is { } f ? $"{f} files" : null }.OfType<string>()),
+    };
+
+    private static string Size(long bytes)
+    {
+        string[] units = ["B", "KiB", "MiB", "GiB", "TiB"];
+        double value = bytes;
+        int unit = 0;
+        while (value >= 1024 && unit < units.Length - 1) { value /= 1024; unit++; }
+        return unit == 0 ? $"{bytes} B" : string.Create(CultureInfo.InvariantCulture, $"{value:0.0} {units[unit]}");
+    }
+
+    private const int RUSAGE_CHILDREN = -1;
+
+    [LibraryImport("libc")]
+    private static unsafe partial int getrusage(int who, long* usage);
+}
