@@ -53,7 +53,7 @@ internal sealed class RunState
     }
 
     /// <summary>The command has been reaped: its status is known to /status and /health.</summary>
-    public void CommandEnded(TrainLauncher.Process.ChildExit exit)
+    public void CommandEnded(TrainLauncher.Supervision.ChildExit exit)
     {
         Report.CommandEnd = exit.ToString();
         ExitCode = exit.ExitStatus;

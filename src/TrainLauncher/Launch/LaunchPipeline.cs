@@ -5,7 +5,7 @@ using TrainLauncher.Health;
 using TrainLauncher.Variables;
 using TrainLauncher.Output;
 using TrainLauncher.Plan;
-using TrainLauncher.Process;
+using TrainLauncher.Supervision;
 using TrainLauncher.Secrets;
 using TrainLauncher.Tools;
 
@@ -202,7 +202,7 @@ internal sealed class LaunchPipeline(
         }
         catch (SpawnException e)
         {
-            int status = e.Errno == Process.Native.ENOENT ? ExitCodes.NotFound : ExitCodes.CannotExecute;
+            int status = e.Errno == Supervision.Native.ENOENT ? ExitCodes.NotFound : ExitCodes.CannotExecute;
             throw new LaunchFailure(status, secrets.Mask(e.Message));
         }
         state.CommandPid = command.Pid;

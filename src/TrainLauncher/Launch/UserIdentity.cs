@@ -1,4 +1,4 @@
-using TrainLauncher.Process;
+using TrainLauncher.Supervision;
 
 namespace TrainLauncher.Launch;
 

@@ -1,5 +1,5 @@
 using System.Runtime.InteropServices;
-using TrainLauncher.Process;
+using TrainLauncher.Supervision;
 
 namespace TrainLauncher.Output;
 

@@ -80,5 +80,5 @@ internal static class ExecutableLookup
         return null;
     }
 
-    public static bool IsExecutable(string path) => Process.Native.access(path, Process.Native.X_OK) == 0;
+    public static bool IsExecutable(string path) => Supervision.Native.access(path, Supervision.Native.X_OK) == 0;
 }

@@ -13,7 +13,7 @@ namespace TrainLauncher.Tests.Storage.Support;
 /// </summary>
 public sealed class S3rverFixture : IAsyncLifetime
 {
-    private Process? server;
+    private System.Diagnostics.Process? server;
 
     public string DataDir { get; } = Directory.CreateTempSubdirectory("s3rver-").FullName;
     public int Port { get; private set; }
@@ -23,7 +23,7 @@ public sealed class S3rverFixture : IAsyncLifetime
     {
         var root = RepoRoot.Find();
         var script = Path.Combine(root, "tests", "setup", "s3rver.sh");
-        using (var setup = Process.Start(new ProcessStartInfo("bash", [script]))!)
+        using (var setup = System.Diagnostics.Process.Start(new ProcessStartInfo("bash", [script]))!)
         {
             await setup.WaitForExitAsync();
             if (setup.ExitCode != 0)

@@ -1,4 +1,4 @@
-namespace TrainLauncher.Process;
+namespace TrainLauncher.Supervision;
 
 /// <summary>How the command ended: its exit code, or the signal that killed it (tini's 128+N).</summary>
 internal readonly record struct ChildExit(int? Code, int? Signal)

@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace TrainLauncher.Process;
+namespace TrainLauncher.Supervision;
 
 /// <summary>
 /// Receives the signals a container runtime or a user sends the launcher (SPEC 8) and turns

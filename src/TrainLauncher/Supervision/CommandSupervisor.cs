@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace TrainLauncher.Process;
+namespace TrainLauncher.Supervision;
 
 /// <summary>
 /// Runs one started command to its end: forwards each signal to its whole process group, and

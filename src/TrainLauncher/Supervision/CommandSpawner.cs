@@ -1,7 +1,7 @@
 using System.Runtime.InteropServices;
 using System.Text;
 
-namespace TrainLauncher.Process;
+namespace TrainLauncher.Supervision;
 
 /// <summary>A started command: its pid (also its process-group id) and the read end of the
 /// one pipe that carries its merged stdout and stderr.</summary>

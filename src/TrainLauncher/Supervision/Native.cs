@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace TrainLauncher.Process;
+namespace TrainLauncher.Supervision;
 
 /// <summary>
 /// The few libc calls .NET does not expose: spawning into a new process group with merged
