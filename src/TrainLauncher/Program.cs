@@ -27,6 +27,8 @@ internal static class Program
             case "--help" or "-h" or "help":
                 console.WriteMessage(Usage());
                 return 0;
+            case "check-image":
+                return Images.CheckImageCommand.Run(args[1..], Console.Out);
             case "--version":
                 console.WriteMessage($"trainlauncher {typeof(Program).Assembly.GetName().Version?.ToString(3)}\n");
                 return 0;
@@ -92,6 +94,7 @@ internal static class Program
     private static string Usage() => $"""
         usage: trainlauncher [OPTIONS] [--] COMMAND [ARG...]
                trainlauncher plan [OPTIONS] [--] COMMAND [ARG...]
+               trainlauncher check-image IMAGE.tar [--base BASE.tar | --base-layers N] [--home DIR] [--batch]
                trainlauncher --help | --version
         Runs COMMAND as a ModelArts training job (the run_train.sh flow) and exits with its status.
         Options (each also as the environment variable in brackets):

@@ -1,5 +1,6 @@
 using CliWrap;
 using TrainLauncher.Output;
+using TrainLauncher.Storage;
 using TrainLauncher.Tools;
 
 namespace TrainLauncher.Code;
@@ -15,12 +16,14 @@ internal sealed class FetchFailure(string output) : Exception("code fetch failed
 /// directory inside the job dir first and is renamed into place only when complete, so a
 /// failed or cancelled fetch never leaves a directory that looks like the code.
 /// </summary>
-internal sealed class CodeFetcher(ToolRunner tools, ConsoleGate console)
+internal sealed class CodeFetcher(ToolRunner tools, ConsoleGate console, ObjectStore? store, Action<string> progress)
 {
     public const string DownloaderLog = "/tmp/dls-downloader.log";
 
-    public async Task FetchAsync(CodeSource source, string jobDir, CancellationToken cancellation)
+    /// <returns>Files and bytes, when the built-in client counted them.</returns>
+    public async Task<TransferStats?> FetchAsync(CodeSource source, string jobDir, CancellationToken cancellation)
     {
+        TransferStats? stats = null;
         string staging = Path.Combine(jobDir, $".trainlauncher-fetch-{Guid.NewGuid():N}");
         Directory.CreateDirectory(staging);
         try
@@ -33,8 +36,13 @@ internal sealed class CodeFetcher(ToolRunner tools, ConsoleGate console)
                 case CodeSource.Downloader downloader:
                     await DownloadAsync(downloader, staging, cancellation);
                     break;
+                case CodeSource.ObjectStore objects:
+                    try { stats = await store!.DownloadPrefixAsync(objects.Url, Path.Combine(staging, source.TargetName), progress, cancellation); }
+                    catch (ObjectStoreException e) { throw new FetchFailure(e.Message); }
+                    break;
             }
             MoveIntoPlace(staging, jobDir);
+            return stats;
         }
         finally
         {

@@ -1,4 +1,5 @@
 using TrainLauncher.Launch;
+using TrainLauncher.Storage;
 
 namespace TrainLauncher.Code;
 
@@ -10,9 +11,10 @@ internal abstract record CodeSource
 
     public sealed record LocalCopy(string Path) : CodeSource;
     public sealed record Downloader(string Tool, string Url) : CodeSource;
+    public sealed record ObjectStore(ObjectUrl Url) : CodeSource;
 
     /// <summary>null when DLS_APP_URL is empty: nothing to fetch.</summary>
-    public static CodeSource? Resolve(string? appUrl, bool useDownloader, string? downloaderTool, string currentDirectory)
+    public static CodeSource? Resolve(string? appUrl, bool useDownloader, string? downloaderTool, DownloaderChoice choice, string currentDirectory)
     {
         if (appUrl is null) return null;
         string? scheme = SchemeOf(appUrl);
@@ -23,15 +25,27 @@ internal abstract record CodeSource
             "obs" or "s3" => null,
             _ => throw LaunchFailure.Setup($"DLS_APP_URL has an unknown scheme '{scheme}://': use a local path, file://, obs:// or s3://"),
         };
-        string name = TargetNameOf(localPath ?? appUrl);
+        ObjectUrl? objectUrl = localPath is null ? ParseObjectUrl(appUrl) : null;
+        string name = objectUrl?.LastSegment ?? TargetNameOf(localPath!);
 
-        if (useDownloader && downloaderTool is not null)
-            return new Downloader(downloaderTool, appUrl) { TargetName = name };
-        if (localPath is not null)
-            return new LocalCopy(localPath) { TargetName = name };
-        throw LaunchFailure.Setup(useDownloader
-            ? $"DLS_APP_URL is {scheme}:// but dls-downloader was not found: install it, or point --dls-downloader at it"
-            : $"DLS_APP_URL is {scheme}://: set DLS_USE_DOWNLOADER=1 to fetch it with dls-downloader");
+        bool useTool = choice switch
+        {
+            DownloaderChoice.Tool => downloaderTool is not null
+                ? true
+                : throw LaunchFailure.Setup("--downloader tool, but dls-downloader was not found: install it, point --dls-downloader at it, or use --downloader builtin"),
+            DownloaderChoice.Builtin => false,
+            _ => useDownloader && downloaderTool is not null,
+        };
+        if (useTool) return new Downloader(downloaderTool!, appUrl) { TargetName = name };
+        return objectUrl is not null
+            ? new ObjectStore(objectUrl) { TargetName = name }
+            : new LocalCopy(localPath!) { TargetName = name };
+    }
+
+    private static ObjectUrl ParseObjectUrl(string url)
+    {
+        try { return ObjectUrl.Parse(url); }
+        catch (ObjectStoreException e) { throw LaunchFailure.Setup($"DLS_APP_URL: {e.Message}"); }
     }
 
     private static string? SchemeOf(string url)

@@ -4,6 +4,10 @@ namespace TrainLauncher.Launch;
 
 internal enum LogFormat { Text, Json }
 
+/// <summary>--downloader: who transfers code and logs. Auto: dls-downloader when DLS_USE_DOWNLOADER
+/// asks and it is found, else the built-in client for obs:// and s3://.</summary>
+internal enum DownloaderChoice { Auto, Tool, Builtin }
+
 /// <summary>Launcher options after parsing and validation: immutable, checked once.</summary>
 internal sealed record LaunchOptions
 {
@@ -20,6 +24,20 @@ internal sealed record LaunchOptions
     public string HealthBind { get; init; } = "0.0.0.0";
     /// <summary>null = /dev/termination-log when it exists and is writable; empty = none.</summary>
     public string? TerminationLog { get; init; }
+    /// <summary>--gpus: indexes into the visible accelerators; null = all of them.</summary>
+    public string? Gpus { get; init; }
+    public int TfPort { get; init; } = 2222;
+    public double WaitHostsSeconds { get; init; } = 600;
+    /// <summary>Where /dev/nvidia* and /dev/davinci* are counted (tests point it elsewhere).</summary>
+    public string DeviceDir { get; init; } = "/dev";
+    public string? ObsEndpoint { get; init; }
+    public string? Region { get; init; }
+    public bool S3PathStyle { get; init; }
+    /// <summary>Raw --transfers value; the storage settings validate it.</summary>
+    public string? Transfers { get; init; }
+    /// <summary>Uploaded to DLS_TRAIN_URL after the command; relative to the job dir.</summary>
+    public string? OutputDir { get; init; }
+    public DownloaderChoice Downloader { get; init; } = DownloaderChoice.Auto;
     public ToolPaths Tools { get; init; } = new();
     public IReadOnlyList<string> Command { get; init; } = [];
 }
@@ -64,6 +82,26 @@ internal static class OptionParser
             (o, v, s) => o with { HealthBind = Address(v, s) }),
         new("termination-log", false, "file for the exit reason (default /dev/termination-log when it exists; empty: none)",
             (o, v, s) => o with { TerminationLog = v }),
+        new("gpus", false, "restrict the command to these indexes of the visible accelerators, e.g. 0,2",
+            (o, v, s) => o with { Gpus = v.Length > 0 ? v : throw LaunchFailure.Setup($"{s} needs a list of device indexes like 0,2") }),
+        new("tf-port", false, "TF_CONFIG port for hosts listed without one (default 2222)",
+            (o, v, s) => o with { TfPort = NonZeroPort(v, s) }),
+        new("wait-hosts", false, "seconds to wait for the master's name to resolve (default 600)",
+            (o, v, s) => o with { WaitHostsSeconds = Seconds(v, s) }),
+        new("device-dir", false, "where /dev/nvidiaN and /dev/davinciN are counted (default /dev)",
+            (o, v, s) => o with { DeviceDir = v.Length > 0 ? v : throw LaunchFailure.Setup($"{s} must be a directory, got an empty value") }),
+        new("obs-endpoint", false, "OBS/S3 endpoint for the built-in client (else OBS_ENDPOINT, S3_ENDPOINT)",
+            (o, v, s) => o with { ObsEndpoint = v }),
+        new("region", false, "OBS/S3 region (default: from the endpoint)",
+            (o, v, s) => o with { Region = v }),
+        new("s3-path-style", true, "path-style bucket addressing (automatic for an IP or localhost endpoint)",
+            (o, v, s) => o with { S3PathStyle = Flag(v, s) }),
+        new("transfers", false, "parallel transfers of the built-in client (default 16)",
+            (o, v, s) => o with { Transfers = v }),
+        new("output-dir", false, "directory uploaded to DLS_TRAIN_URL after the command, whatever its status",
+            (o, v, s) => o with { OutputDir = v.Length > 0 ? v : null }),
+        new("downloader", false, "who transfers code and logs: auto|tool|builtin (default auto)",
+            (o, v, s) => o with { Downloader = Choice(v, s) }),
         new("dls-dns-fixer", false, "name or path of dls-dns-fixer",
             (o, v, s) => o with { Tools = o.Tools with { DnsFixer = Tool(v, s) } }),
         new("dls-decryptor", false, "name or path of dls-decryptor",
@@ -119,7 +157,7 @@ internal static class OptionParser
     }
 
     public static string Help() =>
-        string.Join('\n', Specs.Select(s => $"  --{s.Name}{(s.IsFlag ? "" : " VALUE"),-7} {s.Help}  [{EnvName(s.Name)}]"));
+        string.Join('\n', Specs.Select(s => $"  {"--" + s.Name + (s.IsFlag ? "" : " VALUE"),-26} {s.Help}  [{EnvName(s.Name)}]"));
 
     private static bool Flag(string value, string source) => value.ToLowerInvariant() switch
     {
@@ -158,6 +196,19 @@ internal static class OptionParser
         System.Net.IPAddress.TryParse(value, out _)
             ? value
             : throw LaunchFailure.Setup($"{source} must be an IP address such as 0.0.0.0, 127.0.0.1 or ::, got '{value}'");
+
+    private static int NonZeroPort(string value, string source) =>
+        int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out int port) && port is > 0 and < 65536
+            ? port
+            : throw LaunchFailure.Setup($"{source} must be a port number 1..65535, got '{value}'");
+
+    private static DownloaderChoice Choice(string value, string source) => value.ToLowerInvariant() switch
+    {
+        "auto" => DownloaderChoice.Auto,
+        "tool" => DownloaderChoice.Tool,
+        "builtin" => DownloaderChoice.Builtin,
+        _ => throw LaunchFailure.Setup($"{source} must be auto, tool or builtin, got '{value}'"),
+    };
 
     private static string Tool(string value, string source) =>
         value.Length > 0 && !value.Contains('\0')

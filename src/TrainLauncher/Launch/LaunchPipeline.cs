@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using Serilog;
+using TrainLauncher.Cluster;
 using TrainLauncher.Code;
+using TrainLauncher.Storage;
 using TrainLauncher.Health;
 using TrainLauncher.Variables;
 using TrainLauncher.Output;
@@ -29,6 +31,7 @@ internal sealed class LaunchPipeline(
     // For Finish: what the termination message masks and where it reads the output's last lines.
     private SecretSet _secrets = SecretSet.Empty;
     private JobLog? _jobLog;
+    private ObjectStore? _store;
 
     public async Task<int> RunAsync()
     {
@@ -40,11 +43,13 @@ internal sealed class LaunchPipeline(
             var secrets = SecretSet.Empty;
             await FixDnsAsync(plan);
             _secrets = secrets = await DecryptAsync(plan);
+            using var store = _store = OpenObjectStore(plan);
             PrintHeader(plan, secrets);
             EnterJobDir(plan.Settings);
             var jobLog = _jobLog = await CreateLogFileAsync(plan);
             if (!await FetchCodeAsync(plan, jobLog)) return Finish(ExitCodes.FetchFailed, "the code fetch failed (App download error); the command was not run");
             int status = await RunCommandAsync(plan, secrets, jobLog);
+            await UploadOutputsAsync(plan);
             await UploadLogAsync(plan, jobLog);
             return Finish(status);
         }
@@ -52,6 +57,11 @@ internal sealed class LaunchPipeline(
         {
             log.Error("{Reason}", failure.Message);
             return Finish(failure.ExitCode, failure.Message);
+        }
+        catch (ClusterLayoutException failure)
+        {
+            log.Error("{Reason}", failure.Message);
+            return Finish(ExitCodes.LauncherFailure, failure.Message);
         }
         catch (OperationCanceledException) when (signals.StopSignal != 0)
         {
@@ -74,6 +84,19 @@ internal sealed class LaunchPipeline(
         foreach (var (name, _) in encrypted) environment.Remove(name);
 
         string? downloader = _tools.Find(options.Tools.Downloader);
+        bool uploadWithTool = settings.UseUploader && options.Downloader != DownloaderChoice.Builtin && downloader is not null;
+        if (settings.UseUploader && options.Downloader == DownloaderChoice.Tool && downloader is null)
+            throw LaunchFailure.Setup($"--downloader tool, but {options.Tools.Downloader} was not found for the log upload: install it or use --downloader builtin");
+
+        // Cluster variables come from the launcher's own environment and go in after the scrub,
+        // so nothing removes them; the user's own values win (SetDefault).
+        var accelerators = Accelerators.Detect(launcherEnvironment, options.DeviceDir);
+        var gpus = options.Gpus is { } list ? accelerators.Restrict(list) : null;
+        var cluster = ClusterLayout.Plan(launcherEnvironment, gpus?.Count ?? accelerators.Count,
+            Path.Combine(Path.GetTempPath(), $"trainlauncher-hostfile-{settings.TaskIndex}"), options.TfPort);
+        if (gpus is not null) environment.Set(gpus.Variable, gpus.Value);
+        foreach (var (name, value) in cluster.Set) environment.SetDefault(name, value);
+
         var argv = options.Shell ? ["/bin/sh", "-c", string.Join(' ', options.Command)] : options.Command;
         return new LaunchPlan
         {
@@ -82,22 +105,53 @@ internal sealed class LaunchPipeline(
             Environment = environment,
             Decryption = decryption,
             Encrypted = encrypted,
-            Code = CodeSource.Resolve(settings.AppUrl, settings.UseDownloader, downloader, cwd),
+            Code = CodeSource.Resolve(settings.AppUrl, settings.UseDownloader, downloader, options.Downloader, cwd),
             DnsFixer = settings.UseDnsTcp ? _tools.Find(options.Tools.DnsFixer) : null,
             PipeTool = settings.LogFile.Length > 0 ? _tools.Find(options.Tools.Pipe) : null,
-            UploadTool = settings.UseUploader
-                ? downloader ?? throw LaunchFailure.Setup($"DLS_USE_UPLOADER asks for a log upload but {options.Tools.Downloader} was not found: install it or set --dls-downloader")
-                : null,
+            UploadTool = uploadWithTool ? downloader : null,
+            BuiltinLogUpload = settings.UseUploader && !uploadWithTool ? ParseUrl(settings.LogUploadDir!, "DLS_UPLOAD_LOG_OBS_DIR") : null,
+            OutputUpload = ResolveOutputUpload(settings.JobDir),
+            Accelerators = accelerators,
+            Gpus = gpus,
+            Cluster = cluster,
             Stdbuf = options.NoStdbuf ? null : _tools.Find("stdbuf"),
             Argv = argv,
         };
+    }
+
+    private (string Dir, ObjectUrl Url)? ResolveOutputUpload(string jobDir)
+    {
+        if (options.OutputDir is null) return null;
+        string url = JobSettings.NonEmpty(launcherEnvironment, "DLS_TRAIN_URL")
+            ?? throw LaunchFailure.Setup("--output-dir is set but DLS_TRAIN_URL is empty: set DLS_TRAIN_URL to obs://bucket/prefix/ or drop --output-dir");
+        return (Path.GetFullPath(options.OutputDir, jobDir), ParseUrl(url, "DLS_TRAIN_URL"));
+    }
+
+    private static ObjectUrl ParseUrl(string url, string variable)
+    {
+        try { return ObjectUrl.Parse(url); }
+        catch (ObjectStoreException e) { throw LaunchFailure.Setup($"{variable}: {e.Message}"); }
+    }
+
+    /// <summary>The built-in client, configured from the command's environment after decryption
+    /// (so keys from DLS_AES__ variables count); null when no transfer needs it.</summary>
+    private ObjectStore? OpenObjectStore(LaunchPlan plan) => plan.NeedsObjectStore ? new ObjectStore(ResolveStorage(plan)) : null;
+
+    private ObjectStoreSettings ResolveStorage(LaunchPlan plan)
+    {
+        try
+        {
+            return ObjectStoreSettings.Resolve(plan.Environment.Variables, options.ObsEndpoint, options.Region, options.S3PathStyle, options.Transfers);
+        }
+        catch (ObjectStoreException e) { throw LaunchFailure.Setup(e.Message); }
     }
 
     private async Task<int> PrintPlanAsync(LaunchPlan plan)
     {
         // Decrypting validates the secrets exactly as a run would; the values are never shown.
         var secrets = await DecryptAsync(plan);
-        console.WriteMessage(PlanPrinter.Render(plan, secrets));
+        var storage = plan.NeedsObjectStore ? ResolveStorage(plan) : null;
+        console.WriteMessage(PlanPrinter.Render(plan, secrets, storage));
         return 0;
     }
 
@@ -141,6 +195,8 @@ internal sealed class LaunchPipeline(
         log.Information("app_url: {AppUrl}", s.AppUrl ?? "(none)");
         log.Information("log_url: {LogFile}", s.LogFile.Length > 0 ? s.LogFile : "(none)");
         log.Information("command: {Command}", secrets.Mask(PlanPrinter.Quote(plan.Argv)));
+        foreach (var line in plan.Accelerators.Describe().Concat(plan.Cluster.Describe())) log.Information("{Line}", line);
+        if (plan.Gpus is { } gpus) log.Information("--gpus sets {Variable}={Value}", gpus.Variable, gpus.Value);
     }
 
     /// <summary>Step 6.</summary>
@@ -173,7 +229,12 @@ internal sealed class LaunchPipeline(
         log.Information("fetching {Source} into {Target}", plan.Settings.AppUrl, Path.Combine(plan.Settings.JobDir, plan.Code.TargetName));
         try
         {
-            await new CodeFetcher(_tools, console).FetchAsync(plan.Code, plan.Settings.JobDir, signals.Stopping);
+            var fetched = await new CodeFetcher(_tools, console, _store, Progress).FetchAsync(plan.Code, plan.Settings.JobDir, signals.Stopping);
+            if (fetched is not null)
+            {
+                state.Report.FilesFetched = fetched.Files;
+                state.Report.BytesFetched = fetched.Bytes;
+            }
             return true;
         }
         catch (FetchFailure failure)
@@ -191,6 +252,10 @@ internal sealed class LaunchPipeline(
     {
         signals.Stopping.ThrowIfCancellationRequested();
         var (program, argv) = ResolveProgram(plan);
+        plan.Cluster.WriteHostfile();
+        if (plan.Cluster.NeedsMasterWait)
+            await new MasterWaiter(m => log.Information("{Message}", m))
+                .WaitAsync(plan.Cluster.Position.MasterAddress, TimeSpan.FromSeconds(options.WaitHostsSeconds), signals.Stopping);
         state.Phase = LaunchPhase.Running;
 
         await using var sink = await jobLog.OpenSinkAsync(message => log.Warning("{Warning}", message));
@@ -236,21 +301,54 @@ internal sealed class LaunchPipeline(
             : (plan.Stdbuf, ["stdbuf", "-oL", "-eL", .. argv]);
     }
 
-    /// <summary>Step 10: a failed upload is written to the log; it never changes the status.</summary>
-    private async Task UploadLogAsync(LaunchPlan plan, JobLog jobLog)
+    /// <summary>Step 10a: --output-dir to DLS_TRAIN_URL, after any end of the command (failed
+    /// or stopped too: partial checkpoints are what a user wants back). A failure is a warning.</summary>
+    private async Task UploadOutputsAsync(LaunchPlan plan)
     {
-        if (plan.UploadTool is null) return;
+        if (plan.OutputUpload is not { } upload || _store is null) return;
         state.Phase = LaunchPhase.Uploading;
-        log.Information("uploading {LogFile} to {Dir}", plan.Settings.LogFile, plan.Settings.LogUploadDir);
-        // Not cancellable by a stop signal: the log is what tells the user why the job stopped.
-        var result = await _tools.RunAsync(plan.UploadTool, ["-s", plan.Settings.LogFile, "-d", plan.Settings.LogUploadDir!], CancellationToken.None);
-        if (!result.Succeeded)
+        try
         {
-            string text = $"Log upload error: dls-downloader exited with status {result.ExitCode}\n{result.Output}\n";
-            await jobLog.AppendAsync(text);
-            log.Warning("the log upload failed (status {Status}); the reason is in the log", result.ExitCode);
+            var stats = await _store.UploadDirectoryAsync(upload.Dir, upload.Url, Progress, CancellationToken.None);
+            CountUpload(stats);
+        }
+        catch (ObjectStoreException e)
+        {
+            log.Warning("the output upload failed: {Reason}", e.Message);
         }
     }
+
+    /// <summary>Step 10b: a failed log upload is written to the log; it never changes the status.
+    /// Not cancellable by a stop signal: the log is what tells the user why the job stopped.</summary>
+    private async Task UploadLogAsync(LaunchPlan plan, JobLog jobLog)
+    {
+        string? error = null;
+        if (plan.UploadTool is not null)
+        {
+            state.Phase = LaunchPhase.Uploading;
+            log.Information("uploading {LogFile} to {Dir} with dls-downloader", plan.Settings.LogFile, plan.Settings.LogUploadDir);
+            var result = await _tools.RunAsync(plan.UploadTool, ["-s", plan.Settings.LogFile, "-d", plan.Settings.LogUploadDir!], CancellationToken.None);
+            if (!result.Succeeded) error = $"dls-downloader exited with status {result.ExitCode}\n{result.Output}";
+        }
+        else if (plan.BuiltinLogUpload is { } url && _store is not null)
+        {
+            state.Phase = LaunchPhase.Uploading;
+            log.Information("uploading {LogFile} to {Dir}", plan.Settings.LogFile, url.ToString());
+            try { CountUpload(await _store.UploadFileAsync(plan.Settings.LogFile, url, Progress, CancellationToken.None)); }
+            catch (ObjectStoreException e) { error = e.Message; }
+        }
+        if (error is null) return;
+        await jobLog.AppendAsync($"Log upload error: {error}\n");
+        log.Warning("the log upload failed; the reason is in the log");
+    }
+
+    private void CountUpload(TransferStats stats)
+    {
+        state.Report.FilesUploaded = (state.Report.FilesUploaded ?? 0) + stats.Files;
+        state.Report.BytesUploaded = (state.Report.BytesUploaded ?? 0) + stats.Bytes;
+    }
+
+    private void Progress(string line) => log.Information("{Progress}", line);
 
     /// <summary>Step 11. <paramref name="reason"/>: why the run ended, when not by the command's own end.</summary>
     private int Finish(int status, string? reason = null)

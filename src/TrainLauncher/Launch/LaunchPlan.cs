@@ -1,4 +1,6 @@
+using TrainLauncher.Cluster;
 using TrainLauncher.Code;
+using TrainLauncher.Storage;
 using TrainLauncher.Variables;
 using TrainLauncher.Secrets;
 
@@ -20,7 +22,17 @@ internal sealed record LaunchPlan
     /// <summary>Full path of dls-dns-fixer when DLS_USE_DNS_TCP asks for it and it is found.</summary>
     public string? DnsFixer { get; init; }
     public string? PipeTool { get; init; }
+    /// <summary>dls-downloader's path when it uploads the log; null with the built-in client.</summary>
     public string? UploadTool { get; init; }
+    /// <summary>Where the built-in client puts the log (DLS_USE_UPLOADER without the tool).</summary>
+    public ObjectUrl? BuiltinLogUpload { get; init; }
+    /// <summary>--output-dir (full path) and DLS_TRAIN_URL, when outputs are uploaded.</summary>
+    public (string Dir, ObjectUrl Url)? OutputUpload { get; init; }
+    public required AcceleratorVisibility Accelerators { get; init; }
+    public GpuRestriction? Gpus { get; init; }
+    public required ClusterPlan Cluster { get; init; }
+    /// <summary>True when any transfer uses the built-in object-storage client.</summary>
+    public bool NeedsObjectStore => Code is CodeSource.ObjectStore || BuiltinLogUpload is not null || OutputUpload is not null;
     /// <summary>stdbuf's path when the command's stdio will be line-buffered.</summary>
     public string? Stdbuf { get; init; }
     /// <summary>The user's argv, or /bin/sh -c "..." with --shell.</summary>

@@ -3,13 +3,14 @@ using TrainLauncher.Code;
 using TrainLauncher.Variables;
 using TrainLauncher.Launch;
 using TrainLauncher.Secrets;
+using TrainLauncher.Storage;
 
 namespace TrainLauncher.Plan;
 
 /// <summary>`trainlauncher plan`: what a run would do, as text. Secret values are masked.</summary>
 internal static class PlanPrinter
 {
-    public static string Render(LaunchPlan plan, SecretSet secrets)
+    public static string Render(LaunchPlan plan, SecretSet secrets, ObjectStoreSettings? storage)
     {
         var s = plan.Settings;
         var text = new StringBuilder();
@@ -31,9 +32,15 @@ internal static class PlanPrinter
             null => "nothing (DLS_APP_URL is empty)",
             CodeSource.LocalCopy c => $"copy {c.Path} -> {Path.Combine(s.JobDir, c.TargetName)}",
             CodeSource.Downloader d => $"{d.Tool} -r -s {d.Url} -d ./ -> {Path.Combine(s.JobDir, d.TargetName)}",
+            CodeSource.ObjectStore o => $"built-in client {o.Url} -> {Path.Combine(s.JobDir, o.TargetName)}",
             _ => plan.Code.ToString()!,
         });
-        Line("log upload:", plan.UploadTool is null ? "no" : $"{plan.UploadTool} -s {s.LogFile} -d {s.LogUploadDir}");
+        Line("log upload:", plan.UploadTool is not null ? $"{plan.UploadTool} -s {s.LogFile} -d {s.LogUploadDir}"
+            : plan.BuiltinLogUpload is { } logUrl ? $"built-in client {s.LogFile} -> {logUrl}" : "no");
+        Line("output upload:", plan.OutputUpload is { } output ? $"built-in client {output.Dir}/ -> {output.Url} (after any end of the command)" : "no");
+        if (storage is not null) Line("object store:", storage.Describe());
+        foreach (var line in plan.Accelerators.Describe().Concat(plan.Cluster.Describe())) text.Append(line).Append('\n');
+        if (plan.Gpus is { } gpus) Line("--gpus:", $"{gpus.Variable}={gpus.Value}");
         Line("stdio:", plan.Stdbuf is null ? "as the command sets it" : $"line-buffered via {plan.Stdbuf}");
         Line("argv:", secrets.Mask(Quote(plan.Argv)));
         Line("stop grace:", $"{plan.Options.StopGraceSeconds:0.###} s, then SIGKILL to the process group");

@@ -13,14 +13,9 @@ internal static partial class EnvScrubber
     [GeneratedRegex("^(?:[A-Z0-9]{6}_[0-9]{8}_|KUBERNETES_)", RegexOptions.CultureInvariant)]
     private static partial Regex ForeignJobName();
 
-    public static readonly IReadOnlySet<string> AcceleratorVariables = new HashSet<string>(StringComparer.Ordinal)
-    {
-        "NVIDIA_VISIBLE_DEVICES", "CUDA_VISIBLE_DEVICES", "ASCEND_VISIBLE_DEVICES", "ASCEND_RT_VISIBLE_DEVICES",
-    };
-
     public static bool ShouldRemove(string name, string? jobId)
     {
-        if (!ForeignJobName().IsMatch(name) || AcceleratorVariables.Contains(name)) return false;
+        if (!ForeignJobName().IsMatch(name) || Cluster.Accelerators.VariableNames.Contains(name)) return false;
         string ownPrefix = (jobId ?? "").ToUpperInvariant().Replace('-', '_');
         return ownPrefix.Length == 0 || !name.StartsWith(ownPrefix, StringComparison.Ordinal);
     }
