@@ -13,6 +13,8 @@
   dummy.py stubborn READY               ignore SIGTERM and SIGINT, touch READY, wait forever
   dummy.py pieces DELAY PART...         write each PART (no newline added, \\n escapes) after DELAY s
   dummy.py waitfile FILE                wait until FILE exists
+  dummy.py midline READY                write "partial" with no newline, touch READY; on SIGTERM
+                                        finish the line with " rest\n" and exit 0
 """
 import hashlib, os, signal, sys, time
 
@@ -81,6 +83,14 @@ def main(argv):
             time.sleep(delay)
             os.write(1, part.encode().decode("unicode_escape").encode("latin-1"))
         return
+    if cmd == "midline":
+        def finish(signum, frame):
+            os.write(1, b" rest\n")
+            os._exit(0)
+        signal.signal(signal.SIGTERM, finish)
+        os.write(1, b"partial")
+        open(argv[2], "w").close()
+        wait_forever()
     if cmd == "waitfile":
         while not os.path.exists(argv[2]):
             time.sleep(0.02)

@@ -55,6 +55,7 @@ internal sealed class OutputPump(ConsoleGate console, ILogSink log, Action<strin
                         if (errno == Native.EINTR) continue;
                         if (errno == Native.EAGAIN)
                         {
+                            if (!logBroken) logBroken = !TryLog(static (sink, _) => sink.Flush(), default);
                             if (!WaitReadable(fd) && _draining) break;
                             continue;
                         }
@@ -62,16 +63,7 @@ internal sealed class OutputPump(ConsoleGate console, ILogSink log, Action<strin
                     }
                     var chunk = new ReadOnlySpan<byte>(p, (int)n);
                     console.WriteCommandOutput(chunk);
-                    if (!logBroken)
-                    {
-                        try { log.Write(chunk); }
-                        catch (IOException e)
-                        {
-                            // The file itself failed (disk full, removed mount): stdout goes on.
-                            logBroken = true;
-                            warn($"the job log stopped taking output: {e.Message}");
-                        }
-                    }
+                    if (!logBroken) logBroken = !TryLog(static (sink, bytes) => sink.Write(bytes), chunk);
                     Bytes += n;
                 }
             }
@@ -79,6 +71,23 @@ internal sealed class OutputPump(ConsoleGate console, ILogSink log, Action<strin
         finally
         {
             console.EndCommandOutput();
+        }
+    }
+
+    private delegate void SinkAction(ILogSink sink, ReadOnlySpan<byte> chunk);
+
+    /// <summary>The log may fail (disk full, removed mount): stdout goes on, with one warning.</summary>
+    private bool TryLog(SinkAction action, ReadOnlySpan<byte> chunk)
+    {
+        try
+        {
+            action(log, chunk);
+            return true;
+        }
+        catch (IOException e)
+        {
+            warn($"the job log stopped taking output: {e.Message}");
+            return false;
         }
     }
 

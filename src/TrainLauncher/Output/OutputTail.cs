@@ -33,6 +33,8 @@ internal sealed class OutputTail : ILogSink
         return [.. _ring.AsSpan(at), .. _ring.AsSpan(0, at)];
     }
 
+    public void Flush() { }
+
     public Task CompleteAsync() => Task.CompletedTask;
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;
 }

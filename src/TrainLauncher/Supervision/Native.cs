@@ -26,6 +26,7 @@ internal static unsafe partial class Native
     public const int F_GETFL = 3;
     public const int F_SETFL = 4;
     public const int O_NONBLOCK = 0x800;
+    public const int O_APPEND = 0x400;
     public const int WNOHANG = 1;
     public const int POLLIN = 1;
     public const int POLLOUT = 4;
