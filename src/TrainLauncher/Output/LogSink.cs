@@ -93,11 +93,10 @@ internal sealed class PipeToolLogSink : ILogSink
     private readonly string _logPath;
     private readonly long _initialLength;
     private readonly Action<string> _warn;
-    private readonly byte[] _ring = new byte[RingSize];
+    private readonly ByteRing _ring = new(RingSize);
     private readonly TaskCompletionSource _inputDone = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly CommandTask<CommandResult> _tool;
     private readonly Stream _toolInput;
-    private long _sent;
     private FileLogSink? _takenOver;
 
     private PipeToolLogSink(string logPath, Action<string> warn, CommandTask<CommandResult> tool, Stream toolInput, TaskCompletionSource inputDone)
@@ -133,7 +132,7 @@ internal sealed class PipeToolLogSink : ILogSink
     public void Write(ReadOnlySpan<byte> chunk)
     {
         if (_takenOver is not null) { _takenOver.Write(chunk); return; }
-        Remember(chunk);
+        _ring.Append(chunk);
         try
         {
             _toolInput.Write(chunk);
@@ -168,17 +167,6 @@ internal sealed class PipeToolLogSink : ILogSink
         if (_takenOver is not null) await _takenOver.DisposeAsync();
     }
 
-    private void Remember(ReadOnlySpan<byte> chunk)
-    {
-        long end = _sent + chunk.Length;
-        if (chunk.Length > RingSize) chunk = chunk[^RingSize..];
-        int at = (int)((end - chunk.Length) % RingSize);
-        int first = Math.Min(chunk.Length, RingSize - at);
-        chunk[..first].CopyTo(_ring.AsSpan(at));
-        chunk[first..].CopyTo(_ring);
-        _sent = end;
-    }
-
     /// <summary>Writes what the tool never stored, from the ring, then continues on the file.</summary>
     private void TakeOver()
     {
@@ -186,17 +174,12 @@ internal sealed class PipeToolLogSink : ILogSink
         try { _tool.Task.Wait(TimeSpan.FromSeconds(10)); } catch (AggregateException) { }
         _takenOver = new FileLogSink(_logPath);
         long stored = new FileInfo(_logPath).Length - _initialLength;
-        long missing = _sent - stored;
+        long missing = _ring.Total - stored;
         if (missing <= 0) return;
         if (missing > RingSize)
-        {
             _warn($"{missing - RingSize} bytes of output were lost from {_logPath} when dls-pipe failed");
-            missing = RingSize;
-        }
-        long from = _sent - missing;
-        int at = (int)(from % RingSize);
-        int first = (int)Math.Min(missing, RingSize - at);
-        _takenOver.Write(_ring.AsSpan(at, first));
-        _takenOver.Write(_ring.AsSpan(0, (int)(missing - first)));
+        var (first, second) = _ring.Last(missing);
+        _takenOver.Write(first.Span);
+        _takenOver.Write(second.Span);
     }
 }

@@ -9,28 +9,17 @@ internal sealed class OutputTail : ILogSink
 {
     public const int Capacity = 8 << 10;
 
-    private readonly byte[] _ring = new byte[Capacity];
-    private long _written;
+    private readonly ByteRing _ring = new(Capacity);
 
-    public long TotalBytes => _written;
+    public long TotalBytes => _ring.Total;
 
-    public void Write(ReadOnlySpan<byte> chunk)
-    {
-        long end = _written + chunk.Length;
-        if (chunk.Length > Capacity) chunk = chunk[^Capacity..];
-        int at = (int)((end - chunk.Length) % Capacity);
-        int first = Math.Min(chunk.Length, Capacity - at);
-        chunk[..first].CopyTo(_ring.AsSpan(at));
-        chunk[first..].CopyTo(_ring);
-        _written = end;
-    }
+    public void Write(ReadOnlySpan<byte> chunk) => _ring.Append(chunk);
 
     /// <summary>The kept bytes in order; call once the pump has ended.</summary>
     public byte[] ToArray()
     {
-        if (_written <= Capacity) return _ring.AsSpan(0, (int)_written).ToArray();
-        int at = (int)(_written % Capacity);
-        return [.. _ring.AsSpan(at), .. _ring.AsSpan(0, at)];
+        var (first, second) = _ring.Last(Capacity);
+        return [.. first.Span, .. second.Span];
     }
 
     public void Flush() { }
