@@ -105,6 +105,18 @@ public sealed class ClusterWiringSpecs : IDisposable
     }
 
     [Fact]
+    public async Task An_empty_variable_counts_as_unset_and_gets_the_value_the_header_shows()
+    {
+        var result = await Run().Set("MASTER_ADDR", "").Set("NNODES", " ").Dummy("env").RunAsync();
+
+        Assert.Equal(0, result.ExitCode);
+        var env = CommandEnv(result);
+        Assert.Equal("127.0.0.1", env["MASTER_ADDR"]);
+        Assert.Equal("1", env["NNODES"]);
+        Assert.Contains("[trainlauncher] cluster: sets MASTER_ADDR=127.0.0.1", result.Messages);
+    }
+
+    [Fact]
     public async Task Gpus_restricts_the_command_to_those_indexes_of_the_visible_devices()
     {
         var result = await Run("CUDA_VISIBLE_DEVICES=4,5,6").Args("--gpus", "0,2").Dummy("env").RunAsync();
