@@ -89,13 +89,15 @@ internal sealed class LaunchPipeline(
             throw LaunchFailure.Setup($"--downloader tool, but {options.Tools.Downloader} was not found for the log upload: install it or use --downloader builtin");
 
         // Cluster variables come from the launcher's own environment and go in after the scrub,
-        // so nothing removes them; the user's own values win (SetDefault).
+        // so nothing removes them. The user's own values win: cluster.Set holds only names the
+        // user left unset, and an empty or blank value counts as unset (it is replaced, as the
+        // header's "sets" line says).
         var accelerators = Accelerators.Detect(launcherEnvironment, options.DeviceDir);
         var gpus = options.Gpus is { } list ? accelerators.Restrict(list) : null;
         var cluster = ClusterLayout.Plan(launcherEnvironment, gpus?.Count ?? accelerators.Count,
             Path.Combine(Path.GetTempPath(), $"trainlauncher-hostfile-{settings.TaskIndex}"), options.TfPort);
         if (gpus is not null) environment.Set(gpus.Variable, gpus.Value);
-        foreach (var (name, value) in cluster.Set) environment.SetDefault(name, value);
+        foreach (var (name, value) in cluster.Set) environment.Set(name, value);
 
         var argv = options.Shell ? ["/bin/sh", "-c", string.Join(' ', options.Command)] : options.Command;
         return new LaunchPlan

@@ -26,14 +26,6 @@ internal sealed class JobEnvironment
         _changes.Add((name, EnvChange.Set));
     }
 
-    /// <summary>Sets a variable only when the user has not set it already (their value wins).</summary>
-    public bool SetDefault(string name, string value)
-    {
-        if (_variables.ContainsKey(name)) return false;
-        Set(name, value);
-        return true;
-    }
-
     public void SetSecret(string name, string value)
     {
         _variables[name] = value;

@@ -71,9 +71,11 @@ internal sealed class LauncherRun
         return this;
     }
 
-    public ProcessStartInfo StartInfo(string? wrapper = null)
+    /// <param name="wrapper">A program and its arguments to put in front of the launcher
+    /// (say <c>ip netns exec NS</c>); none: the launcher itself.</param>
+    public ProcessStartInfo StartInfo(params string[] wrapper)
     {
-        var info = new ProcessStartInfo(wrapper ?? Repo.Launcher)
+        var info = new ProcessStartInfo(wrapper.Length > 0 ? wrapper[0] : Repo.Launcher)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -83,12 +85,16 @@ internal sealed class LauncherRun
         };
         info.Environment.Clear();
         foreach (var (k, v) in Env) info.Environment[k] = v;
-        if (wrapper is not null) info.ArgumentList.Add(Repo.Launcher);
+        if (wrapper.Length > 0)
+        {
+            foreach (var w in wrapper[1..]) info.ArgumentList.Add(w);
+            info.ArgumentList.Add(Repo.Launcher);
+        }
         foreach (var a in _args) info.ArgumentList.Add(a);
         return info;
     }
 
-    public System.Diagnostics.Process Start(string? wrapper = null) => System.Diagnostics.Process.Start(StartInfo(wrapper))!;
+    public System.Diagnostics.Process Start(params string[] wrapper) => System.Diagnostics.Process.Start(StartInfo(wrapper))!;
 
     /// <summary>Runs to the end, stdout into a file, stderr kept in memory (it is small).</summary>
     public async Task<LauncherResult> RunAsync(TimeSpan? timeout = null)
