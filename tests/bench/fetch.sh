@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
 # Fetch benchmark (issue 4): the launcher's built-in client vs `rclone copy`, same local s3rver.
-#   tests/bench/fetch.sh [FETCH_PROGRAM]
-# FETCH_PROGRAM is called as `FETCH_PROGRAM fetch obs://bucket/prefix/ TARGET_DIR` with the
-# storage variables in its environment; default: tests/bench/fetch-harness (the launcher's
-# Storage/ sources, NativeAOT-published here). Prints a Markdown table: medians of 5 runs,
-# ratios, s3rver CPU over wall (it is single-threaded), peak RSS of our client.
+#   tests/bench/fetch.sh [--quick]
+# The launcher fetches DLS_APP_URL=obs://bench/TREE/ with `--downloader builtin` and runs `true`;
+# its binary is $TRAINLAUNCHER_BIN (tests/bench/run.sh passes it), else published here with
+# NativeAOT. Prints a Markdown table: medians of 5 runs (3 with --quick), ratios, s3rver CPU over
+# wall (it is single-threaded), peak RSS (the launcher's, or `true`'s if larger: it is tiny).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
-runs=5
+case "${1-}" in
+  --quick) runs=3 ;;
+  "") runs=5 ;;
+  *) echo "usage: tests/bench/fetch.sh [--quick]" >&2; exit 2 ;;
+esac
 work="$(mktemp -d /tmp/fetch-bench.XXXXXX)"
 server_pid=""
 cleanup() {
@@ -20,10 +24,10 @@ bash "$root/tests/setup/s3rver.sh"
 if ! command -v rclone >/dev/null; then
   apt-get update -qq && apt-get install -y -qq rclone >/dev/null
 fi
-fetch_program="${1:-}"
-if [[ -z "$fetch_program" ]]; then
-  dotnet publish "$root/tests/bench/fetch-harness" -c Release -o "$work/harness" -v quiet -nologo >/dev/null
-  fetch_program="$work/harness/fetch-harness"
+launcher="${TRAINLAUNCHER_BIN:-}"
+if [[ -z "$launcher" ]]; then
+  dotnet publish "$root/src/TrainLauncher" -c Release -o "$work/launcher" -v quiet -nologo >/dev/null
+  launcher="$work/launcher/trainlauncher"
 fi
 
 port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
@@ -69,18 +73,19 @@ measure() {
 for tree in small large; do
   for run in $(seq $runs); do
     echo "run $run/$runs: $tree" >&2
-    measure launcher "$tree" "$fetch_program" fetch "obs://bench/$tree/" "$work/out"
+    measure launcher "$tree" env DLS_APP_URL="obs://bench/$tree/" DLS_USER_JOB_DIR="$work/out" \
+      "$launcher" --downloader builtin --log-level error --health-port 0 --log-file '' --termination-log '' -- true
     measure rclone "$tree" rclone copy "bench:bench/$tree" "$work/out"
   done
 done
 
-python3 - "$work" <<'PY'
+python3 - "$work" "$runs" <<'PY'
 import statistics, sys
-work = sys.argv[1]
+work, runs = sys.argv[1], sys.argv[2]
 def load(name, tree):
     rows = [list(map(float, l.split())) for l in open(f"{work}/{name}-{tree}")]
     return [statistics.median(c) for c in zip(*rows)]
-print("| tree | launcher s (median of 5) | rclone s (median of 5) | rclone / launcher | s3rver CPU/wall, launcher | s3rver CPU/wall, rclone | launcher peak RSS MiB | rclone peak RSS MiB |")
+print(f"| tree | launcher s (median of {runs}) | rclone s (median of {runs}) | rclone / launcher | s3rver CPU/wall, launcher | s3rver CPU/wall, rclone | launcher peak RSS MiB | rclone peak RSS MiB |")
 print("|---|---|---|---|---|---|---|---|")
 for tree, label in (("small", "1000 × 8 KiB"), ("large", "4 × 64 MiB")):
     l, r = load("launcher", tree), load("rclone", tree)

@@ -47,7 +47,12 @@ internal sealed class LaunchPipeline(
             PrintHeader(plan, secrets);
             EnterJobDir(plan.Settings);
             var jobLog = _jobLog = await CreateLogFileAsync(plan);
-            if (!await FetchCodeAsync(plan, jobLog)) return Finish(ExitCodes.FetchFailed, "the code fetch failed (App download error); the command was not run");
+            if (!await FetchCodeAsync(plan, jobLog))
+            {
+                // As run_train.sh: the log, which now says why, is uploaded even though nothing ran.
+                await UploadLogAsync(plan, jobLog);
+                return Finish(ExitCodes.FetchFailed, "the code fetch failed (App download error); the command was not run");
+            }
             int status = await RunCommandAsync(plan, secrets, jobLog);
             await UploadOutputsAsync(plan);
             await UploadLogAsync(plan, jobLog);
