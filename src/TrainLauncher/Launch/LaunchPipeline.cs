@@ -212,7 +212,7 @@ internal sealed class LaunchPipeline(
             .WaitAsync(command);
         state.CommandEnded(exit);
         // Before the drain: once nothing of the command is left, the pipe reaches end of data.
-        OrphanReaper.KillLeftovers(command.Pid, TimeSpan.FromSeconds(5));
+        OrphanReaper.KillLeftovers(command.Pid, TimeSpan.FromSeconds(Math.Min(options.StopGraceSeconds, 2)));
         pump.Drain();
         await pumping;
         state.Report.OutputBytes = pump.Bytes;

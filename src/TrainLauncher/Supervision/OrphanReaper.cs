@@ -49,23 +49,28 @@ internal sealed class OrphanReaper : IDisposable
     }
 
     /// <summary>
-    /// The command has exited: SIGKILL for the rest of its process group and for every child
-    /// that is not a tool (adopted daemons and their descendants, which are adopted in turn as
-    /// their parents die), until none is left, then reaps them. SIGKILL rather than SIGTERM and
-    /// a wait: the command's end is the job's end, so whatever it did not wait for is a leak; a
-    /// stop signal, if there was one, already reached its group.
+    /// The command has exited: ends the rest of its process group and every child that is not a
+    /// tool (adopted daemons, and their descendants, adopted in turn as their parents die), then
+    /// reaps them. SIGTERM first and up to <paramref name="grace"/> to go: a group member may
+    /// still be running the handler of a stop signal it got together with the command (measured:
+    /// an immediate SIGKILL sometimes beat a grandchild's handler). Then SIGKILL until none is left.
     /// </summary>
-    public static void KillLeftovers(int commandPgid, TimeSpan limit)
+    public static void KillLeftovers(int commandPgid, TimeSpan grace)
     {
-        var deadline = DateTime.UtcNow + limit;
+        var termDeadline = DateTime.UtcNow + grace;
+        var killDeadline = termDeadline + TimeSpan.FromSeconds(5);
+        bool termSent = false;
         while (true)
         {
-            bool groupAlive = Native.kill(-commandPgid, Native.SIGKILL) == 0;
+            int signal = DateTime.UtcNow < termDeadline ? Native.SIGTERM : Native.SIGKILL;
+            bool send = signal == Native.SIGKILL || !termSent;
+            bool groupAlive = Native.kill(-commandPgid, send ? signal : 0) == 0;
             var strays = new List<int>();
-            ChildRegistry.TryScan(owned => strays.AddRange(Children().Where(pid => !owned.Contains(pid))));
-            foreach (int pid in strays) Native.kill(pid, Native.SIGKILL);
+            ChildRegistry.TryScan(owned => strays.AddRange(Children().Where(pid => !owned.Contains(pid) && !IsZombie(pid))));
+            if (send) foreach (int pid in strays) Native.kill(pid, signal);
+            termSent = true;
             ReapOrphans();
-            if ((!groupAlive && strays.Count == 0) || DateTime.UtcNow > deadline) return;
+            if ((!groupAlive && strays.Count == 0) || DateTime.UtcNow > killDeadline) return;
             Thread.Sleep(5);
         }
     }

@@ -50,7 +50,7 @@ public class SupervisionSpecs
             // The command lives on: once both handlers have spoken, end it.
             string output = supervisor == "launcher" ? run.LogFile : null!;
             await WaitUntilAsync(() => supervisor == "launcher"
-                ? File.Exists(output) && File.ReadAllText(output).Contains($"grandchild got {signal}") && File.ReadAllText(output).Contains($"\ngot {signal}")
+                ? File.Exists(output) && File.ReadAllText(output).Contains($"grandchild got {signal}") && File.ReadAllLines(output).Contains($"got {signal}")
                 : true, process);
             if (supervisor == "tini") await Task.Delay(500); // tini's output is only readable at the end
             Signals.Send(SupervisorPid(process, mode), "SIGTERM");
@@ -59,7 +59,9 @@ public class SupervisionSpecs
 
         string text = supervisor == "launcher" ? result.Log : result.Stdout;
         Assert.Contains($"got {signal}\n", text.Replace($"grandchild got {signal}\n", ""));
-        Assert.Contains($"grandchild got {signal}\n", text);
+        // tini as PID 1 exits as soon as the command does, and the kernel then SIGKILLs the whole
+        // namespace, which can beat the grandchild's handler; the launcher gives the group time.
+        if (!(supervisor == "tini" && mode == Mode.Pid1 && stops)) Assert.Contains($"grandchild got {signal}\n", text);
         Assert.Equal(128 + Signals.Number(stops ? signal : "SIGTERM"), result.ExitCode);
     }
 
@@ -81,7 +83,7 @@ public class SupervisionSpecs
 
         Assert.Equal(137, result.ExitCode);
         Assert.Contains(result.Messages, l => l.Contains("did not stop within 1 s"));
-        Assert.True(File.Exists(dir["obs/b/logs/task.log"]), "the log upload did not run:\n" + result.Stdout);
+        Assert.True(Directory.GetFiles(dir["obs/b/logs"], "task.log", SearchOption.AllDirectories).Length == 1, "the log upload did not run:\n" + result.Stdout);
     }
 
     [Theory]
