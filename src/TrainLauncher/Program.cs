@@ -19,6 +19,8 @@ internal static class Program
     {
         // First: until these handlers exist, a SIGTERM would kill the launcher outright.
         using var signals = new SignalHub();
+        if (InitProcess.IsNeeded) return InitProcess.Run(args, signals);
+        using var reaper = OrphanReaper.Start();
         var environment = ReadEnvironment();
         var console = ConsoleGate.Stdout;
 

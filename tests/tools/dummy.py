@@ -15,6 +15,13 @@
   dummy.py waitfile FILE                wait until FILE exists
   dummy.py midline READY                write "partial" with no newline, touch READY; on SIGTERM
                                         finish the line with " rest\n" and exit 0
+  dummy.py family READY                 as trap, and a grandchild in the same process group that
+                                        prints 'grandchild got SIGNAME' (and exits on a stop signal)
+  dummy.py orphans N                    make N orphans that exit (double fork), then print
+                                        'zombies parent=P all=A': zombies whose parent is ours, and in
+                                        all of /proc, once both are 0 or after 10 s
+  dummy.py daemon PIDFILE               start a double-forked setsid daemon that writes its pid to
+                                        PIDFILE and sleeps; exit 0 once the file is there
 """
 import hashlib, os, signal, sys, time
 
@@ -72,6 +79,49 @@ def main(argv):
             signal.signal(s, handler)
         open(argv[2], "w").close()
         wait_forever()
+    if cmd == "family":
+        ready = argv[2]
+        if os.fork() == 0:
+            trap_signals("grandchild got", None)
+            open(ready + ".grandchild", "w").close()
+            wait_forever()
+        trap_signals("got", None)
+        while not os.path.exists(ready + ".grandchild"):
+            time.sleep(0.01)
+        open(ready, "w").close()
+        wait_forever()
+    if cmd == "orphans":
+        for _ in range(int(argv[2])):
+            child = os.fork()
+            if child == 0:
+                if os.fork() == 0:
+                    time.sleep(0.05)  # outlives its parent, so it exits as an orphan
+                os._exit(0)
+            os.waitpid(child, 0)
+        deadline = time.time() + 10
+        while True:
+            mine, every = count_zombies(os.getppid())
+            if (mine == 0 and every == 0) or time.time() > deadline:
+                break
+            time.sleep(0.05)
+        print(f"zombies parent={mine} all={every}", flush=True)
+        return
+    if cmd == "daemon":
+        pidfile = argv[2]
+        if os.fork() == 0:
+            os.setsid()
+            if os.fork() == 0:
+                null = os.open("/dev/null", os.O_RDWR)  # a daemon lets go of the job's output
+                for fd in (0, 1, 2):
+                    os.dup2(null, fd)
+                with open(pidfile + ".tmp", "w") as f:
+                    f.write(str(os.getpid()))
+                os.rename(pidfile + ".tmp", pidfile)
+                wait_forever()
+            os._exit(0)
+        while not os.path.exists(pidfile):
+            time.sleep(0.01)
+        return
     if cmd == "stubborn":
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
         signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -96,6 +146,33 @@ def main(argv):
             time.sleep(0.02)
         return
     sys.exit(f"dummy.py: unknown subcommand {cmd}")
+
+def trap_signals(prefix, stop_exit):
+    def handler(signum, frame):
+        os.write(1, f"{prefix} {signal.Signals(signum).name}\n".encode())
+        if signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGQUIT):
+            if stop_exit is not None:
+                os._exit(stop_exit)
+            signal.signal(signum, signal.SIG_DFL)
+            os.kill(os.getpid(), signum)
+    for s in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1, signal.SIGUSR2):
+        signal.signal(s, handler)
+
+def count_zombies(parent):
+    """(zombies whose parent is PARENT, zombies in all of /proc)."""
+    mine = every = 0
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if fields[0] == "Z":
+            every += 1
+            mine += int(fields[1]) == parent
+    return mine, every
 
 def write_all(fd, data):
     view = memoryview(data)

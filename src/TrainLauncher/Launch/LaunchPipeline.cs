@@ -283,6 +283,8 @@ internal sealed class LaunchPipeline(
         var exit = await new CommandSupervisor(signals, TimeSpan.FromSeconds(options.StopGraceSeconds), m => log.Information("{Message}", m))
             .WaitAsync(command);
         state.CommandEnded(exit);
+        // Before the drain: once nothing of the command is left, the pipe reaches end of data.
+        OrphanReaper.KillLeftovers(command.Pid, TimeSpan.FromSeconds(Math.Min(options.StopGraceSeconds, 2)));
         pump.Drain();
         await pumping;
         state.Report.OutputBytes = pump.Bytes;

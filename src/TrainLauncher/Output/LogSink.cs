@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using CliWrap;
 using Microsoft.Win32.SafeHandles;
+using TrainLauncher.Supervision;
 
 namespace TrainLauncher.Output;
 
@@ -119,10 +120,10 @@ internal sealed class PipeToolLogSink : ILogSink
             inputReady.TrySetResult(stream);
             await inputDone.Task;
         });
-        var tool = Cli.Wrap(toolPath).WithArguments([logPath])
+        var tool = ChildRegistry.Start(() => Cli.Wrap(toolPath).WithArguments([logPath])
             .WithStandardInputPipe(source)
             .WithValidation(CommandResultValidation.None)
-            .ExecuteAsync();
+            .ExecuteAsync());
         var input = await Task.WhenAny(inputReady.Task, tool.Task) == inputReady.Task
             ? inputReady.Task.Result
             : throw new IOException($"{toolPath} exited before reading any output");

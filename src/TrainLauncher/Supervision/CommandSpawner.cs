@@ -26,7 +26,30 @@ internal static unsafe class CommandSpawner
         if (Native.pipe2(fds, Native.O_CLOEXEC) != 0)
             throw new SpawnException(Marshal.GetLastPInvokeError(), "cannot create the output pipe");
         Native.fcntl(fds[1], Native.F_SETPIPE_SZ, PipeSize); // best effort: the default still works
+        try
+        {
+            return new SpawnedCommand(SpawnInGroup(path, argv, environment, fds[1]), fds[0]);
+        }
+        catch (SpawnException)
+        {
+            Native.close(fds[0]);
+            throw;
+        }
+        finally
+        {
+            Native.close(fds[1]);
+        }
+    }
 
+    /// <summary>
+    /// Starts a program in a process group of its own, output to <paramref name="outputFd"/> (or
+    /// inherited when -1). Its pid is registered in <see cref="ChildRegistry"/> before the
+    /// <see cref="OrphanReaper"/> may scan again, so only its own waiter reaps it; that waiter
+    /// releases it.
+    /// </summary>
+    public static int SpawnInGroup(string path, IReadOnlyList<string> argv, IReadOnlyList<KeyValuePair<string, string>> environment, int outputFd)
+    {
+        using var start = ChildRegistry.Starting();
         var strings = new NativeStrings();
         const int opaque = 1024; // larger than glibc's posix_spawnattr_t (336) and file_actions_t (80)
         void* attr = NativeMemory.AllocZeroed(opaque);
@@ -43,8 +66,11 @@ internal static unsafe class CommandSpawner
             Native.posix_spawnattr_setsigdefault(attr, sigset);
 
             Native.posix_spawn_file_actions_init(actions);
-            Native.posix_spawn_file_actions_adddup2(actions, fds[1], 1);
-            Native.posix_spawn_file_actions_adddup2(actions, fds[1], 2);
+            if (outputFd >= 0)
+            {
+                Native.posix_spawn_file_actions_adddup2(actions, outputFd, 1);
+                Native.posix_spawn_file_actions_adddup2(actions, outputFd, 2);
+            }
 
             byte* pathBytes = strings.Add(path);
             byte** args = strings.AddArray(argv);
@@ -54,16 +80,12 @@ internal static unsafe class CommandSpawner
 
             int pid;
             int error = Native.posix_spawn(&pid, pathBytes, actions, attr, args, envp);
-            if (error != 0)
-            {
-                Native.close(fds[0]);
-                throw new SpawnException(error, $"cannot start {path}");
-            }
-            return new SpawnedCommand(pid, fds[0]);
+            if (error != 0) throw new SpawnException(error, $"cannot start {path}");
+            start.Own(pid);
+            return pid;
         }
         finally
         {
-            Native.close(fds[1]);
             Native.posix_spawn_file_actions_destroy(actions);
             Native.posix_spawnattr_destroy(attr);
             NativeMemory.Free(attr);

@@ -31,6 +31,7 @@ internal sealed class CommandSupervisor(SignalHub signals, TimeSpan stopGrace, A
 
         var exit = await exited.Task;
         signals.ForwardTo(null);
+        ChildRegistry.Release(command.Pid);
         return exit;
     }
 

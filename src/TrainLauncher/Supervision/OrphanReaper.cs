@@ -1,0 +1,124 @@
+using System.Runtime.InteropServices;
+
+namespace TrainLauncher.Supervision;
+
+/// <summary>
+/// Keeps the process tree clean for the whole run (SPEC 8). The launcher is a child subreaper,
+/// so whatever the command leaves behind (a finished worker, a double-forked daemon) is
+/// reparented to it rather than to the container's init; each one that has exited is reaped
+/// here, and <see cref="KillLeftovers"/> ends the live ones when the command is over.
+///
+/// Never waitpid(-1): that would also take the status of the command or of a CliWrap tool from
+/// its own waiter (.NET fails fast on that). Instead the children are listed from /proc and only
+/// zombies that nobody registered in <see cref="ChildRegistry"/> are reaped, one pid at a time.
+/// A scan runs on SIGCHLD (.NET's own SIGCHLD handling, which reaps its Process children,
+/// runs first and is not affected) and every few seconds, in case a scan was skipped because a
+/// tool was starting.
+/// </summary>
+internal sealed class OrphanReaper : IDisposable
+{
+    private const int PR_SET_CHILD_SUBREAPER = 36;
+    private static readonly TimeSpan Fallback = TimeSpan.FromSeconds(5);
+
+    private readonly PosixSignalRegistration _sigchld;
+    private readonly Timer _timer;
+
+    private OrphanReaper()
+    {
+        _sigchld = PosixSignalRegistration.Create(PosixSignal.SIGCHLD, _ => ReapOrphans());
+        _timer = new Timer(_ => ReapOrphans(), null, Fallback, Fallback);
+    }
+
+    /// <summary>Makes the launcher a subreaper and starts reaping. Not for PID 1: see <see cref="InitProcess"/>.</summary>
+    public static OrphanReaper Start()
+    {
+        Native.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+        return new OrphanReaper();
+    }
+
+    /// <summary>Reaps every exited child nobody else waits for; returns how many.</summary>
+    public static int ReapOrphans()
+    {
+        int reaped = 0;
+        ChildRegistry.TryScan(owned =>
+        {
+            foreach (int pid in Children())
+                if (!owned.Contains(pid) && IsZombie(pid) && WaitNoHang(pid)) reaped++;
+        });
+        return reaped;
+    }
+
+    /// <summary>
+    /// The command has exited: ends the rest of its process group and every child that is not a
+    /// tool (adopted daemons, and their descendants, adopted in turn as their parents die), then
+    /// reaps them. SIGTERM first and up to <paramref name="grace"/> to go: a group member may
+    /// still be running the handler of a stop signal it got together with the command (measured:
+    /// an immediate SIGKILL sometimes beat a grandchild's handler). Then SIGKILL until none is left.
+    /// </summary>
+    public static void KillLeftovers(int commandPgid, TimeSpan grace)
+    {
+        var termDeadline = DateTime.UtcNow + grace;
+        var killDeadline = termDeadline + TimeSpan.FromSeconds(5);
+        bool termSent = false;
+        while (true)
+        {
+            int signal = DateTime.UtcNow < termDeadline ? Native.SIGTERM : Native.SIGKILL;
+            bool send = signal == Native.SIGKILL || !termSent;
+            bool groupAlive = Native.kill(-commandPgid, send ? signal : 0) == 0;
+            var strays = new List<int>();
+            ChildRegistry.TryScan(owned => strays.AddRange(Children().Where(pid => !owned.Contains(pid) && !IsZombie(pid))));
+            if (send) foreach (int pid in strays) Native.kill(pid, signal);
+            termSent = true;
+            ReapOrphans();
+            if ((!groupAlive && strays.Count == 0) || DateTime.UtcNow > killDeadline) return;
+            Thread.Sleep(5);
+        }
+    }
+
+    /// <summary>Our children, from every thread's list: a reparented process may land on any thread.</summary>
+    private static IEnumerable<int> Children()
+    {
+        var pids = new HashSet<int>();
+        foreach (string task in SafeDirectories("/proc/self/task"))
+        {
+            string text;
+            try { text = File.ReadAllText(Path.Combine(task, "children")); }
+            catch (IOException) { continue; } // the thread ended meanwhile
+            foreach (var field in text.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+                if (int.TryParse(field, out int pid)) pids.Add(pid);
+        }
+        return pids;
+    }
+
+    private static string[] SafeDirectories(string path)
+    {
+        try { return Directory.GetDirectories(path); }
+        catch (IOException) { return []; }
+    }
+
+    /// <summary>State 'Z' in /proc/PID/stat (the field after the last ')': the name may hold one).</summary>
+    private static bool IsZombie(int pid)
+    {
+        try
+        {
+            string stat = File.ReadAllText($"/proc/{pid}/stat");
+            int end = stat.LastIndexOf(')');
+            return end > 0 && end + 2 < stat.Length && stat[end + 2] == 'Z';
+        }
+        catch (IOException) { return false; }
+    }
+
+    private static unsafe bool WaitNoHang(int pid)
+    {
+        int status;
+        int result;
+        while ((result = Native.waitpid(pid, &status, Native.WNOHANG)) < 0 && Marshal.GetLastPInvokeError() == Native.EINTR) { }
+        return result == pid;
+    }
+
+    public void Dispose()
+    {
+        _sigchld.Dispose();
+        _timer.Dispose();
+    }
+}
