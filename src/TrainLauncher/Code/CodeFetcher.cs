@@ -95,7 +95,8 @@ internal sealed class CodeFetcher(ToolRunner tools, ConsoleGate console, ObjectS
         console.BeginCommandOutput();
         try
         {
-            var shown = PipeTarget.Merge(PipeTarget.ToFile(DownloaderLog), PipeTarget.ToDelegate(line => console.WriteCommandOutput(System.Text.Encoding.UTF8.GetBytes(line + "\n"))));
+            await using var downloaderLog = OpenDownloaderLog();
+            var shown = PipeTarget.Merge(PipeTarget.ToStream(downloaderLog), PipeTarget.ToDelegate(line => console.WriteCommandOutput(System.Text.Encoding.UTF8.GetBytes(line + "\n"))));
             var result = await tools.RunAsync(downloader.Tool, ["-r", "-s", downloader.Url, "-d", "./"], cancellation,
                 workingDirectory: staging, alsoOutputTo: shown);
             if (!result.Succeeded)
@@ -108,6 +109,10 @@ internal sealed class CodeFetcher(ToolRunner tools, ConsoleGate console, ObjectS
         if (!Directory.EnumerateFileSystemEntries(staging).Any())
             throw new FetchFailure($"dls-downloader reported success but fetched nothing from {downloader.Url}");
     }
+
+    // Shared, not locked: .NET's default FileShare.None takes an exclusive lock, and a second
+    // launcher on the node (another task) would then fail to fetch at all.
+    private static FileStream OpenDownloaderLog() => new(DownloaderLog, FileMode.Create, FileAccess.Write, FileShare.ReadWrite);
 
     /// <summary>Renames each fetched entry into the job dir, replacing an earlier copy of it.</summary>
     private static void MoveIntoPlace(string staging, string jobDir)

@@ -35,44 +35,51 @@ internal sealed class LaunchPipeline(
 
     public async Task<int> RunAsync()
     {
+        LaunchPlan? plan = null;
+        int status;
+        string? reason = null;
         try
         {
-            var plan = Resolve();
+            plan = Resolve();
             if (options.Plan) return await PrintPlanAsync(plan);
 
-            var secrets = SecretSet.Empty;
             await FixDnsAsync(plan);
-            _secrets = secrets = await DecryptAsync(plan);
-            using var store = _store = OpenObjectStore(plan);
-            PrintHeader(plan, secrets);
+            _secrets = await DecryptAsync(plan);
+            _store = OpenObjectStore(plan);
+            PrintHeader(plan, _secrets);
             EnterJobDir(plan.Settings);
-            var jobLog = _jobLog = await CreateLogFileAsync(plan);
-            if (!await FetchCodeAsync(plan, jobLog))
+            _jobLog = await CreateLogFileAsync(plan);
+            if (await FetchCodeAsync(plan, _jobLog))
             {
-                // As run_train.sh: the log, which now says why, is uploaded even though nothing ran.
-                await UploadLogAsync(plan, jobLog);
-                return Finish(ExitCodes.FetchFailed, "the code fetch failed (App download error); the command was not run");
+                status = await RunCommandAsync(plan, _secrets, _jobLog);
+                await UploadOutputsAsync(plan);
             }
-            int status = await RunCommandAsync(plan, secrets, jobLog);
-            await UploadOutputsAsync(plan);
-            await UploadLogAsync(plan, jobLog);
-            return Finish(status);
+            else
+            {
+                status = ExitCodes.FetchFailed;
+                reason = "the code fetch failed (App download error); the command was not run";
+            }
         }
         catch (LaunchFailure failure)
         {
             log.Error("{Reason}", failure.Message);
-            return Finish(failure.ExitCode, failure.Message);
+            (status, reason) = (failure.ExitCode, failure.Message);
         }
         catch (ClusterLayoutException failure)
         {
             log.Error("{Reason}", failure.Message);
-            return Finish(ExitCodes.LauncherFailure, failure.Message);
+            (status, reason) = (ExitCodes.LauncherFailure, failure.Message);
         }
         catch (OperationCanceledException) when (signals.StopSignal != 0)
         {
-            log.Warning("stopped by {Signal} during {Phase}; the command was not started", SignalNames.Name(signals.StopSignal), RunState.Name(state.Phase));
-            return Finish(ExitCodes.SignalBase + signals.StopSignal, $"stopped by {SignalNames.Name(signals.StopSignal)}; the command was not started");
+            string signal = SignalNames.Name(signals.StopSignal);
+            log.Warning("stopped by {Signal} during {Phase}; the command was not started", signal, RunState.Name(state.Phase));
+            (status, reason) = (ExitCodes.SignalBase + signals.StopSignal, $"stopped by {signal}; the command was not started");
         }
+        // As run_train.sh: once the log exists it is uploaded, whatever ended the run — it says why.
+        if (plan is not null && _jobLog is not null) await UploadLogAsync(plan, _jobLog);
+        _store?.Dispose();
+        return Finish(status, reason);
     }
 
     /// <summary>Step 1, and the decisions of steps 2–8: validates everything, changes nothing.</summary>

@@ -34,7 +34,7 @@ public class FetchSpecs
         Assert.True(File.GetUnixFileMode(Path.Combine(run.JobDir, "app/train.py")).HasFlag(UnixFileMode.UserExecute));
         Assert.Empty(Directory.GetDirectories(run.JobDir, ".trainlauncher-fetch-*"));
         if (how == "downloader")
-            Assert.Contains("dls-downloader: ", File.ReadAllText("/tmp/dls-downloader.log"));
+            Assert.Contains($"dls-downloader: {code}", result.Stdout); // its output is shown (and kept in /tmp/dls-downloader.log)
     }
 
     [Fact]
@@ -109,5 +109,15 @@ public class FetchSpecs
         var off = await new LauncherRun(dir).Set("DLS_USE_DNS_TCP", "0").Set("STANDIN_DNS_MARK", dir["dns-off"]).Args("true").RunAsync();
         Assert.Equal(0, off.ExitCode);
         Assert.False(File.Exists(dir["dns-off"]));
+    }
+
+    [Fact]
+    public async Task The_log_is_uploaded_even_when_the_command_could_not_start()
+    {
+        using var dir = new TempDir();
+        var result = await new LauncherRun(dir).Set("DLS_USE_UPLOADER", "1").Set("DLS_UPLOAD_LOG_OBS_DIR", "obs://bucket/logs")
+            .Set("DLS_DLKS_JOB_ID", "j1").Set("STANDIN_OBS_ROOT", dir["obs"]).Args("no-such-program-xyz").RunAsync();
+        Assert.Equal(127, result.ExitCode);
+        Assert.True(File.Exists(dir["obs/bucket/logs/dls-log-j1/task.log"]));
     }
 }

@@ -151,9 +151,9 @@ public class SupervisionSpecs
     public async Task A_stop_signal_during_the_fetch_leaves_no_code_dir_and_runs_nothing(Mode mode, string signal)
     {
         using var dir = new TempDir();
-        dir.Write("obs/b/code/train.py", "print('hi')\n");
+        dir.Write("obs/bucket/code/train.py", "print('hi')\n");
         var run = new LauncherRun(dir)
-            .Set("DLS_APP_URL", "obs://b/code").Set("DLS_USE_DOWNLOADER", "1").Set("STANDIN_OBS_ROOT", dir["obs"])
+            .Set("DLS_APP_URL", "obs://bucket/code").Set("DLS_USE_DOWNLOADER", "1").Set("STANDIN_OBS_ROOT", dir["obs"])
             .Set("STANDIN_DOWNLOADER_SLEEP", "30").Set("STANDIN_STARTED", dir["started"])
             .Dummy("exit", "0");
         using var process = Start(run, "launcher", mode);
