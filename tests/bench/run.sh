@@ -41,8 +41,11 @@ bin_size=$(stat -c %s "$bin")
 
 # --- a scratch home for each side; the replica lives in its job home, as the original does --
 work=$(mktemp -d /tmp/tl-bench.XXXXXX)
-export DLS_TASK_INDEX=$((90000 + RANDOM))
-log=/tmp/dls-task-$DLS_TASK_INDEX.log
+# A task index of our own keeps the replica's log apart; the launcher is told the same path
+# (it would refuse DLS_TASK_INDEX >= DLS_TASK_NUMBER as an inconsistent cluster layout).
+task_index=$((90000 + RANDOM))
+log=/tmp/dls-task-$task_index.log
+export TRAINLAUNCHER_LOG_FILE=$log
 trap 'rm -rf "$work" "$log" /tmp/dls-downloader.log' EXIT
 gcc -O2 -o "$work/gen" "$here/gen.c"
 gen=$work/gen
@@ -51,8 +54,8 @@ echo 'print("train")' > "$work/code/train.py"
 cp "$here/replica/run_train.sh" "$work/replica-home/run_train.sh"
 export DLS_USER_HOME_DIR=$work/launcher-home
 export PATH=$repo/tests/tools/bin:$PATH
-replica="env DLS_APP_URL=$work/code bash $work/replica-home/run_train.sh"
-replica_nosleep="env REPLICA_FINAL_SLEEP=0 DLS_APP_URL=$work/code bash $work/replica-home/run_train.sh"
+replica="env DLS_TASK_INDEX=$task_index DLS_APP_URL=$work/code bash $work/replica-home/run_train.sh"
+replica_nosleep="env DLS_TASK_INDEX=$task_index REPLICA_FINAL_SLEEP=0 DLS_APP_URL=$work/code bash $work/replica-home/run_train.sh"
 launcher="$bin --log-level error"
 launcher_direct="$bin --log-level error --dls-pipe $work/no-dls-pipe"
 tee_file=$work/tee.log

@@ -11,7 +11,7 @@ namespace TrainLauncher.Health;
 /// <summary>
 /// SPEC 11's `GET /health` and `GET /status`: a minimal HTTP/1.1 responder on a raw socket
 /// (one request per connection, `Connection: close`). Kestrel would start ~30–50 ms later and
-/// add ~9 MB to the binary (docs-notes/health.md); two fixed answers need neither. It binds on
+/// add ~9 MB to the binary (README, "Why a raw-socket responder"); two fixed answers need neither. It binds on
 /// the thread pool, beside the pipeline: nothing here is awaited before the command starts.
 /// Failure policy: the endpoint may fail (busy port, broken client) — a warning, never the job.
 /// </summary>
