@@ -66,17 +66,7 @@ def main(argv):
             print(f"{k}={os.environ[k]}")
         return
     if cmd == "trap":
-        stop_exit = int(argv[3]) if len(argv) > 3 else None
-        def handler(signum, frame):
-            name = signal.Signals(signum).name
-            os.write(1, f"got {name}\n".encode())
-            if signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGQUIT):
-                if stop_exit is not None:
-                    os._exit(stop_exit)
-                signal.signal(signum, signal.SIG_DFL)
-                os.kill(os.getpid(), signum)
-        for s in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1, signal.SIGUSR2):
-            signal.signal(s, handler)
+        trap_signals("got", int(argv[3]) if len(argv) > 3 else None)
         open(argv[2], "w").close()
         wait_forever()
     if cmd == "family":
