@@ -20,10 +20,11 @@ internal sealed class CodeFetcher(ToolRunner tools, ConsoleGate console, ObjectS
 {
     public const string DownloaderLog = "/tmp/dls-downloader.log";
 
-    /// <returns>Files and bytes, when the built-in client counted them.</returns>
+    /// <returns>Files and bytes fetched, for the run summary.</returns>
     public async Task<TransferStats?> FetchAsync(CodeSource source, string jobDir, CancellationToken cancellation)
     {
         TransferStats? stats = null;
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         string staging = Path.Combine(jobDir, $".trainlauncher-fetch-{Guid.NewGuid():N}");
         Directory.CreateDirectory(staging);
         try
@@ -41,6 +42,7 @@ internal sealed class CodeFetcher(ToolRunner tools, ConsoleGate console, ObjectS
                     catch (ObjectStoreException e) { throw new FetchFailure(e.Message); }
                     break;
             }
+            stats ??= Count(staging, clock.Elapsed);
             MoveIntoPlace(staging, jobDir);
             return stats;
         }
@@ -113,6 +115,14 @@ internal sealed class CodeFetcher(ToolRunner tools, ConsoleGate console, ObjectS
     // Shared, not locked: .NET's default FileShare.None takes an exclusive lock, and a second
     // launcher on the node (another task) would then fail to fetch at all.
     private static FileStream OpenDownloaderLog() => new(DownloaderLog, FileMode.Create, FileAccess.Write, FileShare.ReadWrite);
+
+    /// <summary>Files and bytes a copy or dls-downloader put in the staging dir (the built-in client counts its own).</summary>
+    private static TransferStats Count(string staging, TimeSpan elapsed)
+    {
+        var files = new DirectoryInfo(staging).EnumerateFiles("*", new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = 0 })
+            .Where(f => f.LinkTarget is null).ToList();
+        return new TransferStats(files.Count, files.Sum(f => f.Length), elapsed);
+    }
 
     /// <summary>Renames each fetched entry into the job dir, replacing an earlier copy of it.</summary>
     private static void MoveIntoPlace(string staging, string jobDir)

@@ -33,6 +33,7 @@ public class FetchSpecs
         Assert.Equal("train.py", new FileInfo(Path.Combine(run.JobDir, "app/link.py")).LinkTarget);
         Assert.True(File.GetUnixFileMode(Path.Combine(run.JobDir, "app/train.py")).HasFlag(UnixFileMode.UserExecute));
         Assert.Empty(Directory.GetDirectories(run.JobDir, ".trainlauncher-fetch-*"));
+        Assert.Contains(result.Messages, l => l.Contains("fetched") && l.Contains(" 2 files")); // the summary counts the two regular files
         if (how == "downloader")
             Assert.Contains($"dls-downloader: {code}", result.Stdout); // its output is shown (and kept in /tmp/dls-downloader.log)
     }
