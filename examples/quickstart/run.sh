@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the native launcher and runs examples/quickstart/code/train.py through it, the way a
 # ModelArts job would: code fetched from DLS_APP_URL into the job dir, a secret decrypted from
-# DLS_AES__API_TOKEN (with the stand-in dls-decryptor from tests/tools/bin — the real tool is
+# DLS_AES__API_TOKEN (with the stand-in dls-decryptor from tests/tools/standins — the real tool is
 # the platform's), output mirrored to stdout and the job log, the command's status returned.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/../.." && pwd)
@@ -15,7 +15,7 @@ fi
 
 rm -rf "$work" && mkdir -p "$work"
 echo standin-key > "$work/key"
-export PATH="$repo/tests/tools/bin:$PATH"
+export PATH="$repo/tests/tools/standins:$PATH"
 export DLS_USER_HOME_DIR="$work/home"
 export DLS_APP_URL="$repo/examples/quickstart/code"
 export DLS_DECRYPTOR_KEY_FILE="$work/key"

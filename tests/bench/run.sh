@@ -53,7 +53,7 @@ mkdir -p "$work/launcher-home" "$work/replica-home" "$work/code"
 echo 'print("train")' > "$work/code/train.py"
 cp "$here/replica/run_train.sh" "$work/replica-home/run_train.sh"
 export DLS_USER_HOME_DIR=$work/launcher-home
-export PATH=$repo/tests/tools/bin:$PATH
+export PATH=$repo/tests/tools/standins:$PATH
 replica="env DLS_TASK_INDEX=$task_index DLS_APP_URL=$work/code bash $work/replica-home/run_train.sh"
 replica_nosleep="env DLS_TASK_INDEX=$task_index REPLICA_FINAL_SLEEP=0 DLS_APP_URL=$work/code bash $work/replica-home/run_train.sh"
 launcher="$bin --log-level error"

@@ -12,7 +12,7 @@ internal static class Repo
             : Path.Combine(Root, "src/TrainLauncher/bin/Debug/net10.0/trainlauncher");
 
     /// <summary>Stand-ins for the platform's dls-* tools.</summary>
-    public static string StandInTools { get; } = Path.Combine(Root, "tests/tools/bin");
+    public static string StandInTools { get; } = Path.Combine(Root, "tests/tools/standins");
 
     public static string Dummy { get; } = Path.Combine(Root, "tests/tools/dummy.py");
 

@@ -1,6 +1,6 @@
 #!/bin/bash
 # Bench replica of the old ModelArts run_train.sh, step by step as ../../../shared/OLD-FLOW.md
-# (steps 1-12) describes it, using whatever dls-* tools are on PATH (tests/tools/bin in the
+# (steps 1-12) describes it, using whatever dls-* tools are on PATH (tests/tools/standins in the
 # bench). Like the original it must live in the job's home dir: the bench copies it there.
 # One knob that the original does not have: REPLICA_FINAL_SLEEP (default 3, the original's
 # fixed sleep), so the throughput runs can leave that sleep out.
