@@ -57,18 +57,21 @@ internal sealed class OrphanReaper : IDisposable
     /// </summary>
     public static void KillLeftovers(int commandPgid, TimeSpan grace)
     {
+        // A short settle first: leftovers often got the same forwarded stop signal as the command
+        // and are still running its handler; a SIGTERM on top would cut that handler short.
+        var settleDeadline = DateTime.UtcNow + TimeSpan.FromMilliseconds(Math.Min(100, grace.TotalMilliseconds));
         var termDeadline = DateTime.UtcNow + grace;
         var killDeadline = termDeadline + TimeSpan.FromSeconds(5);
         bool termSent = false;
         while (true)
         {
             int signal = DateTime.UtcNow < termDeadline ? Native.SIGTERM : Native.SIGKILL;
-            bool send = signal == Native.SIGKILL || !termSent;
+            bool send = DateTime.UtcNow >= settleDeadline && (signal == Native.SIGKILL || !termSent);
             bool groupAlive = Native.kill(-commandPgid, send ? signal : 0) == 0;
             var strays = new List<int>();
             ChildRegistry.TryScan(owned => strays.AddRange(Children().Where(pid => !owned.Contains(pid) && !IsZombie(pid))));
             if (send) foreach (int pid in strays) Native.kill(pid, signal);
-            termSent = true;
+            termSent |= send;
             ReapOrphans();
             if ((!groupAlive && strays.Count == 0) || DateTime.UtcNow > killDeadline) return;
             Thread.Sleep(5);
