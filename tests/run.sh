@@ -12,9 +12,11 @@ for setup in tests/setup/*.sh; do
   bash "$setup"
 done
 
-echo "== publishing the native launcher"
+echo "== publishing the native launcher (linux-x64 and linux-arm64, portable to glibc 2.17)"
 dotnet publish src/TrainLauncher -c Release -o artifacts/bin --nologo -v quiet
+dotnet publish src/TrainLauncher -c Release -r linux-arm64 -o artifacts/bin-arm64 --nologo -v quiet
 export TRAINLAUNCHER_BIN="$repo/artifacts/bin/trainlauncher"
+export TRAINLAUNCHER_ARM64_BIN="$repo/artifacts/bin-arm64/trainlauncher"
 
 results="$repo/artifacts/test-results"
 rm -rf "$results"

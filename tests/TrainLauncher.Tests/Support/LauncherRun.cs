@@ -51,6 +51,8 @@ internal sealed class LauncherRun
     }
 
     public Dictionary<string, string> Env { get; } = new(StringComparer.Ordinal);
+    /// <summary>The launcher binary to run (another build, say the linux-arm64 one under qemu).</summary>
+    public string Launcher { get; set; } = Repo.Launcher;
     public string LogFile => Env.GetValueOrDefault("TRAINLAUNCHER_LOG_FILE") ?? "";
     public string JobDir => Env.GetValueOrDefault("DLS_USER_JOB_DIR") ?? Path.Combine(Env["DLS_USER_HOME_DIR"], "user-job-dir");
     public string? WorkingDirectory { get; set; }
@@ -75,7 +77,7 @@ internal sealed class LauncherRun
     /// (say <c>ip netns exec NS</c>); none: the launcher itself.</param>
     public ProcessStartInfo StartInfo(params string[] wrapper)
     {
-        var info = new ProcessStartInfo(wrapper.Length > 0 ? wrapper[0] : Repo.Launcher)
+        var info = new ProcessStartInfo(wrapper.Length > 0 ? wrapper[0] : Launcher)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -88,7 +90,7 @@ internal sealed class LauncherRun
         if (wrapper.Length > 0)
         {
             foreach (var w in wrapper[1..]) info.ArgumentList.Add(w);
-            info.ArgumentList.Add(Repo.Launcher);
+            info.ArgumentList.Add(Launcher);
         }
         foreach (var a in _args) info.ArgumentList.Add(a);
         return info;

@@ -11,6 +11,11 @@ internal static class Repo
             ? Path.GetFullPath(bin)
             : Path.Combine(Root, "src/TrainLauncher/bin/Debug/net10.0/trainlauncher");
 
+    /// <summary>The published native binaries (tests/run.sh publishes both): linux-x64 and
+    /// linux-arm64, the latter run under qemu-aarch64-static.</summary>
+    public static string PublishedX64 { get; } = PublishedBinary("TRAINLAUNCHER_BIN", "artifacts/bin/trainlauncher");
+    public static string PublishedArm64 { get; } = PublishedBinary("TRAINLAUNCHER_ARM64_BIN", "artifacts/bin-arm64/trainlauncher");
+
     /// <summary>Stand-ins for the platform's dls-* tools.</summary>
     public static string StandInTools { get; } = Path.Combine(Root, "tests/tools/standins");
 
@@ -18,6 +23,9 @@ internal static class Repo
 
     /// <summary>Debian's python3: the pyenv shim on PATH is a slow shell script.</summary>
     public const string Python = "/usr/bin/python3";
+
+    private static string PublishedBinary(string variable, string relative) =>
+        Environment.GetEnvironmentVariable(variable) is { Length: > 0 } bin ? Path.GetFullPath(bin) : Path.Combine(Root, relative);
 
     private static string FindRoot()
     {
