@@ -58,6 +58,10 @@ internal sealed class ObjectStore : IDisposable
     public async Task<TransferStats> DownloadPrefixAsync(
         ObjectUrl source, string targetDir, Action<string> progressLine, CancellationToken cancellationToken)
     {
+        // Anonymous requests over http need no crypto; https and signing do.
+        if (settings.Endpoint.Scheme == Uri.UriSchemeHttps || settings.Credentials is not null)
+            RequireOpenSsl($"cannot fetch {source}: the built-in client needs OpenSSL for https and signed requests",
+                "dls-downloader (DLS_USE_DOWNLOADER=1), a local DLS_APP_URL or an anonymous http endpoint still work");
         var listing = await ListAsync(source, cancellationToken);
         var plan = DownloadPlan.Create(source, listing, targetDir);
 
@@ -220,9 +224,19 @@ internal sealed class ObjectStore : IDisposable
 
     private sealed record UploadItem(string Path, string Key, long Size);
 
+    /// <summary>Fails with one line instead of letting .NET abort the process (see <see cref="OpenSslLibrary"/>).</summary>
+    private static void RequireOpenSsl(string failure, string whatWorks)
+    {
+        if (OpenSslLibrary.Soname is null)
+            throw new ObjectStoreException($"{failure}, and {OpenSslLibrary.Missing}; {whatWorks}");
+    }
+
     private async Task<TransferStats> UploadAsync(
         List<UploadItem> files, List<string> markerKeys, ObjectUrl destination, Action<string> progressLine, CancellationToken cancellationToken)
     {
+        // Every upload hashes its files with MD5, which .NET does through OpenSSL.
+        RequireOpenSsl($"cannot upload to {destination}: the built-in client needs OpenSSL to upload (MD5, https, signing)",
+            "dls-downloader still uploads the log (DLS_USE_UPLOADER=1)");
         // One limit for all PUT requests, whether whole files or parts of a large one.
         using var requestSlots = new SemaphoreSlim(settings.Transfers);
         await using var progress = new TransferProgress(
