@@ -5,9 +5,9 @@ using static TrainLauncher.Tests.Images.ImageCheck;
 namespace TrainLauncher.Tests.Images;
 
 /// <summary>
-/// There is no Docker engine here, so these specs stand in for a build: they parse the
-/// Dockerfiles, check the final stage's file layout, user and entrypoint, and run the files the
-/// final stage would add through check-image as a layer on top of a base layer.
+/// The Dockerfiles' structure, parsed: stages, what the final stage adds, user and entrypoint,
+/// and the files the final stage would add run through check-image as a layer on top of a base
+/// layer. The images are also built and run for real (Images/Containers, with buildah/podman).
 /// </summary>
 public sealed class DockerfileSpecs
 {
@@ -75,33 +75,57 @@ public sealed class DockerfileSpecs
         Assert.False(LayerReader.ParentOf(path) == "/home/work", $"{path} is directly in the home dir, beside the platform's tools");
     }
 
+    private static List<Instruction> Stage(List<List<Instruction>> stages, string name) =>
+        stages.Single(s => s.Count > 0 && s[0].Keyword == "FROM" && s[0].Arguments.EndsWith(" AS " + name, StringComparison.Ordinal));
+
     [Theory]
     [InlineData("docker/Dockerfile.cpu", "swr.cn-north-1.myhuaweicloud.com/eiwizard/custom-cpu-base:1.2")]
     [InlineData("docker/Dockerfile.gpu", "swr.cn-north-1.myhuaweicloud.com/eiwizard/custom-gpu-cuda9-base:1.2")]
-    public void The_launcher_images_publish_in_a_build_stage_and_add_only_the_launcher_and_shim(string dockerfile, string baseImage)
+    public void The_launcher_images_take_the_launcher_from_the_sdk_or_prebuilt_and_add_only_the_launcher_and_shim(string dockerfile, string baseImage)
     {
         var stages = Stages(dockerfile);
         Assert.Equal(baseImage, ArgDefault(stages, "BASE_IMAGE"));
         Assert.Equal("mcr.microsoft.com/dotnet/sdk:10.0", ArgDefault(stages, "SDK_IMAGE"));
+        // Without --build-arg LAUNCHER=prebuilt the launcher is compiled in the SDK image, as before.
+        Assert.Equal("sdk", ArgDefault(stages, "LAUNCHER"));
+        Assert.Contains(stages[0], i => i.Keyword == "ARG" && i.Arguments == "TARGETARCH");
 
-        var build = stages[1];
-        Assert.Equal("${SDK_IMAGE} AS build", build[0].Arguments);
-        Assert.Contains(build, i => i.Keyword == "RUN" && i.Arguments == "dotnet publish src/TrainLauncher -c Release -o /out");
+        var sdk = Stage(stages, "launcher-sdk");
+        Assert.Equal("--platform=$BUILDPLATFORM ${SDK_IMAGE} AS launcher-sdk", sdk[0].Arguments);
+        Assert.Contains(sdk, i => i.Keyword == "RUN" && i.Arguments.Contains("dotnet publish src/TrainLauncher -c Release -r \"$rid\" -o /out"));
+        Assert.Contains(sdk, i => i.Keyword == "RUN" && i.Arguments.Contains("arm64) rid=linux-arm64") && i.Arguments.Contains("*) rid=linux-x64"));
+        // Prebuilt: the binary `dotnet publish` left in the context, by target architecture.
+        foreach (var (arch, path) in new[] { ("amd64", "artifacts/bin/trainlauncher"), ("arm64", "artifacts/bin-arm64/trainlauncher") })
+        {
+            var prebuilt = Stage(stages, "prebuilt-" + arch);
+            Assert.Equal("scratch AS prebuilt-" + arch, prebuilt[0].Arguments);
+            Assert.Equal(path + " /out/trainlauncher", prebuilt.Single(i => i.Keyword == "COPY").Arguments);
+        }
+        Assert.Equal("prebuilt-${TARGETARCH} AS launcher-prebuilt", Stage(stages, "launcher-prebuilt")[0].Arguments);
+        Assert.Equal("launcher-${LAUNCHER} AS launcher", Stage(stages, "launcher")[0].Arguments);
 
         var final = stages[^1];
-        Assert.Equal(3, stages.Count);
         Assert.Equal("${BASE_IMAGE}", final[0].Arguments);
         // Nothing runs in the final stage: it cannot touch /usr, /etc or set modes.
         Assert.DoesNotContain(final, i => i.Keyword is "RUN" or "ADD");
         var copies = final.Where(i => i.Keyword == "COPY").ToList();
         Assert.Equal([Launcher, Shim], copies.Select(c => c.Destination));
-        Assert.Equal(["--from=build", "/out/trainlauncher"], copies[0].Paths[..^1].Prepend(copies[0].Flags.Single()));
+        Assert.Equal(["--from=launcher", "/out/trainlauncher"], copies[0].Paths[..^1].Prepend(copies[0].Flags.Single()));
         Assert.Equal("docker/run_train.sh", copies[1].Paths[0]);
         copies.ForEach(c => AssertAllowedDestination(c.Destination));
         Assert.DoesNotContain(stages.SelectMany(s => s), SetsSetuidOrSetgid);
 
         Assert.Equal("work", final.Last(i => i.Keyword == "USER").Arguments);
         Assert.Equal([Launcher], final.Single(i => i.Keyword == "ENTRYPOINT").ExecForm);
+    }
+
+    [Fact]
+    public void The_gpu_image_differs_from_the_cpu_image_only_in_its_base()
+    {
+        var cpu = Stages("docker/Dockerfile.cpu").SelectMany(s => s).Where(i => !i.Arguments.StartsWith("BASE_IMAGE=", StringComparison.Ordinal));
+        var gpu = Stages("docker/Dockerfile.gpu").SelectMany(s => s).Where(i => !i.Arguments.StartsWith("BASE_IMAGE=", StringComparison.Ordinal));
+
+        Assert.Equal(cpu, gpu);
     }
 
     [Theory]
@@ -147,13 +171,19 @@ public sealed class DockerfileSpecs
     public void The_batch_image_starts_run_sh_which_starts_the_launcher_and_brings_python_java_and_zip()
     {
         var stages = Stages("docker/batch/Dockerfile");
-        var tools = stages[1];
-        Assert.Contains(tools, i => i.Keyword == "RUN" && i.Arguments.Contains("python=3") && i.Arguments.Contains("openjdk") && i.Arguments.Contains(" zip"));
+        Assert.Equal("conda", ArgDefault(stages, "TOOLS"));
+        var conda = Stage(stages, "tools-conda");
+        Assert.Contains(conda, i => i.Keyword == "RUN" && i.Arguments.Contains("-p /opt/batch") && i.Arguments.Contains("python=3") && i.Arguments.Contains("openjdk") && i.Arguments.Contains(" zip"));
+        var debian = Stage(stages, "tools-debian");
+        Assert.Contains(debian, i => i.Keyword == "RUN" && i.Arguments == "sh /tmp/debian-tools.sh /opt/batch");
+        Assert.Contains("openjdk-17-jre-headless zip", File.ReadAllText(RepoFile("docker/batch/debian-tools.sh")));
+        Assert.Equal("tools-${TOOLS} AS tools", Stage(stages, "tools")[0].Arguments);
 
         var final = stages[^1];
         Assert.DoesNotContain(final, i => i.Keyword is "RUN" or "ADD");
         var copies = final.Where(i => i.Keyword == "COPY").ToList();
         Assert.Equal(["/opt/batch", ImageRules.BatchScript], copies.Select(c => c.Destination));
+        Assert.Equal("--from=tools", copies[0].Flags.Single());
         copies.ForEach(c => AssertAllowedDestination(c.Destination));
         Assert.Contains("/opt/batch/bin", final.Single(i => i.Keyword == "ENV").Arguments);
         Assert.Equal(["/bin/sh", ImageRules.BatchScript], final.Single(i => i.Keyword == "CMD").ExecForm);
@@ -167,9 +197,12 @@ public sealed class DockerfileSpecs
     [Fact]
     public void The_build_context_leaves_out_build_output_and_git()
     {
-        var ignored = File.ReadAllLines(RepoFile(".dockerignore")).Where(l => !l.StartsWith('#')).ToHashSet();
+        var lines = File.ReadAllLines(RepoFile(".dockerignore")).Where(l => !l.StartsWith('#')).ToList();
 
-        Assert.Superset(new HashSet<string> { "**/bin", "**/obj", "artifacts", "**/node_modules", ".git" }, ignored);
+        Assert.Superset(new HashSet<string> { "**/bin", "**/obj", "artifacts", "**/node_modules", ".git" }, lines.ToHashSet());
+        // ...except the published launchers LAUNCHER=prebuilt copies: a later "!" line wins.
+        foreach (var launcher in new[] { "!artifacts/bin/trainlauncher", "!artifacts/bin-arm64/trainlauncher" })
+            Assert.True(lines.IndexOf(launcher) > Math.Max(lines.IndexOf("artifacts"), lines.IndexOf("**/bin")), launcher);
     }
 
     [Fact]
