@@ -12,6 +12,7 @@ namespace TrainLauncher.Tests.Images.Containers;
 public sealed class BuiltImages : IAsyncLifetime
 {
     public const string LauncherCpu = "localhost/tl-launcher-cpu:test";
+    public const string LauncherCpuArm64 = "localhost/tl-launcher-cpu-arm64:test";
     public const string Batch = "localhost/tl-batch:test";
     public const string Custom = "localhost/tl-custom:test";
 

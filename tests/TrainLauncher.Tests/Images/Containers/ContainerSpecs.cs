@@ -156,4 +156,31 @@ public sealed class ContainerSpecs(BuiltImages images) : IDisposable
         Assert.True(shimCode == 0, shimOutput);
         Assert.Contains("epoch 3/3", shimOutput);
     }
+
+    [Fact]
+    public async Task The_arm64_image_holds_the_arm64_launcher_which_runs_a_command_against_the_images_own_glibc()
+    {
+        // No arm64 machine or binfmt here: the image's files are mounted and its launcher runs
+        // under qemu-aarch64-static with the image as the library root.
+        var (_, arch) = await images.PodmanAsync("image", "inspect", "--format", "{{.Architecture}}", LauncherCpuArm64);
+        var (mounted, root) = await images.PodmanAsync("image", "mount", LauncherCpuArm64);
+        Assert.True(mounted == 0, root);
+        try
+        {
+            string launcher = root.Trim() + Launcher;
+            var (_, header) = ImageCheck.Exec("readelf", "-h", launcher);
+            var run = new LauncherRun(volume) { Launcher = launcher }.Set("QEMU_LD_PREFIX", root.Trim()).Args("sh", "-c", "exit 5");
+            using var process = run.Start("qemu-aarch64-static");
+            var result = await run.CollectAsync(process);
+
+            Assert.Equal("arm64", arch.Trim());
+            Assert.Contains("AArch64", header);
+            Assert.True(result.ExitCode == 5, result.Stdout + run.Stderr);
+            Assert.Contains("[trainlauncher] exit status 5", result.Messages);
+        }
+        finally
+        {
+            await images.PodmanAsync("image", "unmount", LauncherCpuArm64);
+        }
+    }
 }

@@ -16,6 +16,7 @@ public sealed class ImageArchiveSpecs(BuiltImages images)
 
     [Theory]
     [InlineData("launcher-cpu", "modelarts-base")]
+    [InlineData("launcher-cpu-arm64", "debian-arm64")]
     [InlineData("batch", "modelarts-base", "--batch")]
     [InlineData("custom", "launcher-cpu")]
     public void A_built_image_passes_check_image_against_its_base(string image, string @base, params string[] options)
