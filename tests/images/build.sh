@@ -105,7 +105,7 @@ for name in launcher-cpu launcher-cpu-arm64 batch custom rule-breaker; do
   rm -f "$out/$name.oci.tar"
   push "localhost/tl-$name:test" "$out/$name.oci.tar"
 done
-for image in "$base" localhost/tl-launcher-cpu:test localhost/tl-batch:test localhost/tl-custom:test; do
+for image in "$base" localhost/tl-launcher-cpu:test localhost/tl-batch:test localhost/tl-custom:test "$debian_arm64" localhost/tl-launcher-cpu-arm64:test; do
   echo "$image $(podman "${storage[@]}" image inspect --format '{{.Size}}' "$image")" >> "$out/sizes"
 done
 printf '%s\n' "base=$base" > "$out/images"
