@@ -23,8 +23,7 @@ flock 9
 
 # Sandbox settings (issue 11): vfs storage, chroot isolation, runc with cgroupfs. A storage of
 # our own, so other users of buildah/podman on the machine are neither disturbed nor seen.
-# (The run root, on tmpfs, is per cache dir: two storages must not share one.)
-storage=(--root "$cache/storage" --runroot "/run/trainlauncher-images/$(echo "$cache" | sha256sum | cut -c1-8)" --storage-driver vfs)
+storage=(--root "$cache/storage" --runroot /run/trainlauncher-images --storage-driver vfs)
 printf '%s\n' "${storage[@]}" --runtime runc --cgroup-manager cgroupfs --events-backend file > "$out/podman-args"
 bud() { buildah "${storage[@]}" bud --isolation chroot --network host --quiet "$@" >/dev/null; }
 exists() { buildah "${storage[@]}" inspect --type image "$1" >/dev/null 2>&1; }
