@@ -30,6 +30,10 @@ exists() { buildah "${storage[@]}" inspect --type image "$1" >/dev/null 2>&1; }
 push() { buildah "${storage[@]}" push --quiet --disable-compression "$1" "oci-archive:$2:$1" >/dev/null; }
 key() { cat "$@" | sha256sum | cut -c1-16; }
 step() { echo "== $(date +%T) $*"; }
+# vfs keeps a full copy per layer: drop the working containers buildah leaves for the stages
+# and the images no tag names (the last run's, intermediate stages), else every run adds ~2 GB.
+prune() { buildah "${storage[@]}" rm --all >/dev/null; buildah "${storage[@]}" rmi --prune >/dev/null; }
+prune
 
 # Makes (once) the rootfs tar of an mmdebstrap recipe and imports it; prints the image name.
 debian_image() {
