@@ -104,11 +104,14 @@ step "build rule-breaker"
 bud --build-arg LAUNCHER_IMAGE=localhost/tl-launcher-cpu:test -t localhost/tl-rule-breaker:test tests/images/rule-breaker
 
 : > "$out/sizes"
+step "push launcher-cpu launcher-cpu-arm64 batch custom rule-breaker"
+pushes=()
 for name in launcher-cpu launcher-cpu-arm64 batch custom rule-breaker; do
-  step "push $name"
   rm -f "$out/$name.oci.tar"
-  push "localhost/tl-$name:test" "$out/$name.oci.tar"
+  push "localhost/tl-$name:test" "$out/$name.oci.tar" &  # diffing vfs layers: side by side
+  pushes+=($!)
 done
+for pid in "${pushes[@]}"; do wait "$pid"; done
 for image in "$base" localhost/tl-launcher-cpu:test localhost/tl-batch:test localhost/tl-custom:test "$debian_arm64" localhost/tl-launcher-cpu-arm64:test; do
   echo "$image $(podman "${storage[@]}" image inspect --format '{{.Size}}' "$image")" >> "$out/sizes"
 done
