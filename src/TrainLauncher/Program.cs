@@ -7,6 +7,7 @@ using TrainLauncher.Launch;
 using TrainLauncher.Logging;
 using TrainLauncher.Output;
 using TrainLauncher.Plan;
+using TrainLauncher.Reporting;
 using TrainLauncher.Supervision;
 
 [assembly: System.Runtime.Versioning.SupportedOSPlatform("linux")]

@@ -1,11 +1,5 @@
 namespace TrainLauncher.Cluster;
 
-/// <summary>This node's place in the job, with the effective values (the user's own win).</summary>
-internal sealed record ClusterPosition(int NodeRank, int NodeCount, string MasterAddress, int MasterPort, int ProcessesPerNode)
-{
-    public bool IsMultiNode => NodeCount > 1;
-}
-
 /// <summary>
 /// What the launcher does for the cluster, as plain data: the variables to add to the command's
 /// environment and the hostfile to write. Built by <see cref="ClusterLayout.Plan"/>, no side effects

@@ -5,12 +5,6 @@ using TrainLauncher.Tools;
 
 namespace TrainLauncher.Code;
 
-/// <summary>The fetch failed; <see cref="Output"/> is what the fetcher said, for the job log.</summary>
-internal sealed class FetchFailure(string output) : Exception("code fetch failed")
-{
-    public string Output { get; } = output;
-}
-
 /// <summary>
 /// SPEC 6: fetches the code directory into the job dir. Everything lands in a temporary
 /// directory inside the job dir first and is renamed into place only when complete, so a

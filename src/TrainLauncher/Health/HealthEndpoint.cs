@@ -1,10 +1,11 @@
-using System.Net;
 using System.Net.Sockets;
-using System.Text;
+using System.Net;
 using System.Text.Json;
+using System.Text;
 using Microsoft.Extensions.Hosting;
 using Serilog;
 using TrainLauncher.Launch;
+using TrainLauncher.Reporting;
 
 namespace TrainLauncher.Health;
 

@@ -2,29 +2,6 @@ using System.Globalization;
 
 namespace TrainLauncher.Images;
 
-/// <summary>One broken rule. Layer 0 means the image as a whole.</summary>
-internal sealed record Finding(string Path, string Problem, int Layer = 0, string LayerId = "")
-{
-    public override string ToString() =>
-        Layer > 0 ? $"{Path}: {Problem} (layer {Layer} {LayerId})" : $"{Path}: {Problem}";
-}
-
-/// <summary>Which leading layers are the base image's, the trusted part.</summary>
-internal abstract record BaseSelection
-{
-    /// <summary>The layers of a base image archive, matched by diff id (or blob digest).</summary>
-    public sealed record Layers(IReadOnlyList<LayerRef> BaseLayers, string Name) : BaseSelection;
-
-    public sealed record FirstLayers(int Count) : BaseSelection;
-
-    /// <summary>Without --base or --base-layers the first layer is taken as the base.</summary>
-    public static readonly BaseSelection Default = new FirstLayers(1);
-}
-
-internal sealed record CheckSettings(BaseSelection Base, string Home = "/home/work", bool Batch = false);
-
-internal sealed record CheckSummary(int LayerCount, int BaseLayerCount, long TotalBytes, int Findings);
-
 /// <summary>
 /// Walks the layers of an image once, in order, and reports every broken rule. Memory holds only
 /// the base's protected home/etc paths and setuid files, and the few paths batch images need.

@@ -3,15 +3,6 @@ using System.IO.Compression;
 
 namespace TrainLauncher.Images;
 
-internal enum LayerEntryKind { Directory, File, HardLink, Symlink, Other, Whiteout, OpaqueWhiteout }
-
-/// <summary>
-/// One member of a layer. Path is absolute and lexically normalised (overlay layers are applied
-/// by name; symlinks in the path are not followed). For whiteouts Path is what gets deleted:
-/// the named path, or the directory whose lower contents an opaque marker hides.
-/// </summary>
-internal readonly record struct LayerEntry(string Path, LayerEntryKind Kind, long Size, UnixFileMode Mode, int Uid);
-
 /// <summary>Streams the members of one layer blob, plain or gzip (sniffed from the magic bytes).</summary>
 internal static class LayerReader
 {

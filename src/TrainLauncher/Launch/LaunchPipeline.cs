@@ -2,14 +2,15 @@ using System.Diagnostics;
 using Serilog;
 using TrainLauncher.Cluster;
 using TrainLauncher.Code;
-using TrainLauncher.Storage;
-using TrainLauncher.Health;
-using TrainLauncher.Variables;
+using TrainLauncher.Interop;
 using TrainLauncher.Output;
 using TrainLauncher.Plan;
-using TrainLauncher.Supervision;
+using TrainLauncher.Reporting;
 using TrainLauncher.Secrets;
+using TrainLauncher.Storage;
+using TrainLauncher.Supervision;
 using TrainLauncher.Tools;
+using TrainLauncher.Variables;
 
 namespace TrainLauncher.Launch;
 
@@ -281,7 +282,7 @@ internal sealed class LaunchPipeline(
         }
         catch (SpawnException e)
         {
-            int status = e.Errno == Supervision.Native.ENOENT ? ExitCodes.NotFound : ExitCodes.CannotExecute;
+            int status = e.Errno == Native.ENOENT ? ExitCodes.NotFound : ExitCodes.CannotExecute;
             throw new LaunchFailure(status, secrets.Mask(e.Message));
         }
         state.CommandPid = command.Pid;

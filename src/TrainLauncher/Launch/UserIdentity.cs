@@ -1,4 +1,4 @@
-using TrainLauncher.Supervision;
+using TrainLauncher.Interop;
 
 namespace TrainLauncher.Launch;
 

@@ -1,5 +1,5 @@
 using System.Runtime.InteropServices;
-using TrainLauncher.Supervision;
+using TrainLauncher.Interop;
 
 namespace TrainLauncher.Output;
 

@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using TrainLauncher.Interop;
 using TrainLauncher.Supervision;
 
 namespace TrainLauncher.Output;

@@ -3,15 +3,6 @@ using TrainLauncher.Tools;
 
 namespace TrainLauncher.Secrets;
 
-/// <summary>Which tool decrypts the DLS_AES__ variables (SPEC 5), decided before anything runs.</summary>
-internal abstract record DecryptionMethod
-{
-    public sealed record KeyFile(string Tool, string KeyFilePath) : DecryptionMethod;
-    public sealed record KeyClient(string Tool) : DecryptionMethod;
-    public sealed record Unavailable : DecryptionMethod;
-    public sealed record NothingToDecrypt : DecryptionMethod;
-}
-
 /// <summary>
 /// SPEC 5: DLS_AES__NAME → NAME. With a key file, one dls-decryptor call per variable; else with
 /// a key endpoint, one dls-key-client call, ciphertexts in on stdin and plaintexts out on stdout,

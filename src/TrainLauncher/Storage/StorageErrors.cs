@@ -4,9 +4,6 @@ using Amazon.Runtime;
 
 namespace TrainLauncher.Storage;
 
-/// <summary>A downloaded or uploaded object whose size or MD5 differs from what the store said.</summary>
-internal sealed class ObjectIntegrityException(string message) : Exception(message);
-
 /// <summary>Which failures are worth another attempt, and how to say a failure in one line.</summary>
 internal static class StorageErrors
 {

@@ -3,12 +3,6 @@ using System.Globalization;
 
 namespace TrainLauncher.Storage;
 
-/// <summary>What one fetch or upload moved.</summary>
-internal sealed record TransferStats(int Files, long Bytes, TimeSpan Elapsed)
-{
-    public double MegabytesPerSecond => Elapsed.TotalSeconds > 0 ? Bytes / 1e6 / Elapsed.TotalSeconds : 0;
-}
-
 /// <summary>
 /// Counts a transfer and prints a plain line every <c>interval</c> and one at the end.
 /// Plain lines only: container logs are not terminals, so no <c>\r</c> or escape codes.

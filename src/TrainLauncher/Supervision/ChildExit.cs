@@ -1,3 +1,5 @@
+using TrainLauncher.Interop;
+
 namespace TrainLauncher.Supervision;
 
 /// <summary>How the command ended: its exit code, or the signal that killed it (tini's 128+N).</summary>
@@ -9,14 +11,4 @@ internal readonly record struct ChildExit(int? Code, int? Signal)
         Native.Signaled(status) ? new(null, Native.TermSignal(status)) : new(Native.ExitStatus(status), null);
 
     public override string ToString() => Code is { } code ? $"exit status {code}" : $"signal {SignalNames.Name(Signal!.Value)}";
-}
-
-internal static class SignalNames
-{
-    public static string Name(int signal) => signal switch
-    {
-        1 => "SIGHUP", 2 => "SIGINT", 3 => "SIGQUIT", 6 => "SIGABRT", 9 => "SIGKILL", 10 => "SIGUSR1",
-        11 => "SIGSEGV", 12 => "SIGUSR2", 13 => "SIGPIPE", 14 => "SIGALRM", 15 => "SIGTERM",
-        _ => $"signal {signal}",
-    };
 }

@@ -1,11 +1,8 @@
 using System.Runtime.InteropServices;
 using System.Text;
+using TrainLauncher.Interop;
 
 namespace TrainLauncher.Supervision;
-
-/// <summary>A started command: its pid (also its process-group id) and the read end of the
-/// one pipe that carries its merged stdout and stderr.</summary>
-internal sealed record SpawnedCommand(int Pid, int OutputFd);
 
 /// <summary>
 /// Starts the user's command with posix_spawn: in a process group of its own (so signals can go
@@ -129,10 +126,4 @@ internal static unsafe class CommandSpawner
             _blocks.Clear();
         }
     }
-}
-
-internal sealed class SpawnException(int errno, string what)
-    : Exception($"{what}: {Marshal.GetPInvokeErrorMessage(errno)}")
-{
-    public int Errno { get; } = errno;
 }

@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using TrainLauncher.Interop;
 
 namespace TrainLauncher.Supervision;
 

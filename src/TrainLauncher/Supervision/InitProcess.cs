@@ -1,6 +1,7 @@
 using System.Collections;
 using System.Runtime.InteropServices;
 using System.Text;
+using TrainLauncher.Interop;
 using TrainLauncher.Launch;
 
 namespace TrainLauncher.Supervision;

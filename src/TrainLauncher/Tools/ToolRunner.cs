@@ -1,16 +1,8 @@
 using System.Text;
 using CliWrap;
+using TrainLauncher.Supervision;
 
 namespace TrainLauncher.Tools;
-
-/// <summary>What a platform tool did: its status and what it printed (bounded).</summary>
-internal sealed record ToolResult(int ExitCode, string Stdout, string Stderr)
-{
-    public bool Succeeded => ExitCode == 0;
-
-    /// <summary>Both streams, for error lines; never used for tools whose stdout is a secret.</summary>
-    public string Output => (Stdout + Stderr).Trim();
-}
 
 /// <summary>
 /// The only place that starts the platform's dls-* tools, through CliWrap. Tools are found by
@@ -63,22 +55,4 @@ internal sealed class ToolRunner(IReadOnlyDictionary<string, string> environment
             lock (_text) return _text.ToString();
         }
     }
-}
-
-/// <summary>PATH lookup, as execvp does it, so a missing program gets our own clear line.</summary>
-internal static class ExecutableLookup
-{
-    public static string? Find(string nameOrPath, string? pathVariable)
-    {
-        if (nameOrPath.Contains('/'))
-            return File.Exists(nameOrPath) || Directory.Exists(nameOrPath) ? Path.GetFullPath(nameOrPath) : null;
-        foreach (var dir in (pathVariable ?? "/usr/local/bin:/usr/bin:/bin").Split(':'))
-        {
-            var candidate = Path.Combine(dir.Length == 0 ? "." : dir, nameOrPath);
-            if (File.Exists(candidate) && IsExecutable(candidate)) return Path.GetFullPath(candidate);
-        }
-        return null;
-    }
-
-    public static bool IsExecutable(string path) => Supervision.Native.access(path, Supervision.Native.X_OK) == 0;
 }

@@ -1,8 +1,5 @@
 namespace TrainLauncher.Variables;
 
-/// <summary>How a variable came to differ from the launcher's own environment (for the plan).</summary>
-internal enum EnvChange { Set, Removed, Secret }
-
 /// <summary>
 /// The environment the command will get, built step by step from the launcher's own, with a
 /// record of every change so `plan` can show it. Secret values live only in memory.

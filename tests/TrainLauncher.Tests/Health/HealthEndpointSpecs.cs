@@ -3,6 +3,7 @@ using System.Text;
 using Serilog;
 using TrainLauncher.Health;
 using TrainLauncher.Launch;
+using TrainLauncher.Reporting;
 using TrainLauncher.Tests.Support;
 
 namespace TrainLauncher.Tests.Health;

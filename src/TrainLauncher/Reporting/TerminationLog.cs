@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace TrainLauncher.Health;
+namespace TrainLauncher.Reporting;
 
 /// <summary>
 /// Writes the termination message where Kubernetes reads it (terminationMessagePath). The

@@ -2,7 +2,7 @@ using System.Text;
 using TrainLauncher.Launch;
 using TrainLauncher.Secrets;
 
-namespace TrainLauncher.Health;
+namespace TrainLauncher.Reporting;
 
 /// <summary>
 /// SPEC 11's short reason on exit, for `kubectl describe` and the platform's job page:

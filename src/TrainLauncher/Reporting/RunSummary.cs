@@ -1,9 +1,9 @@
 using System.Globalization;
-using System.Runtime.InteropServices;
 using Serilog;
+using TrainLauncher.Interop;
 using TrainLauncher.Launch;
 
-namespace TrainLauncher.Health;
+namespace TrainLauncher.Reporting;
 
 /// <summary>
 /// SPEC 3.11's run summary: one launcher message per row, aligned, e.g.
@@ -17,7 +17,7 @@ namespace TrainLauncher.Health;
 /// [trainlauncher]   exit status  0
 /// </code>
 /// </summary>
-internal static partial class RunSummary
+internal static class RunSummary
 {
     public static void Print(RunState state, ILogger log, int status)
     {
@@ -42,7 +42,7 @@ internal static partial class RunSummary
     {
         // struct rusage on 64-bit Linux: two timevals (4 longs), then ru_maxrss (KiB) and 13 more longs.
         var usage = stackalloc long[18];
-        return getrusage(RUSAGE_CHILDREN, usage) == 0 && usage[4] > 0 ? usage[4] * 1024 : null;
+        return Native.getrusage(Native.RUSAGE_CHILDREN, usage) == 0 && usage[4] > 0 ? usage[4] * 1024 : null;
     }
 
     private static void Row(ILogger log, string item, string value) => log.Information("  {Item,-12} {Value}", item, value);
@@ -61,9 +61,4 @@ internal static partial class RunSummary
         while (value >= 1024 && unit < units.Length - 1) { value /= 1024; unit++; }
         return unit == 0 ? $"{bytes} B" : string.Create(CultureInfo.InvariantCulture, $"{value:0.0} {units[unit]}");
     }
-
-    private const int RUSAGE_CHILDREN = -1;
-
-    [LibraryImport("libc")]
-    private static unsafe partial int getrusage(int who, long* usage);
 }

@@ -1,10 +1,10 @@
 using System.Text;
-using TrainLauncher.Health;
+using TrainLauncher.Reporting;
 using TrainLauncher.Launch;
 using TrainLauncher.Secrets;
 using TrainLauncher.Tests.Support;
 
-namespace TrainLauncher.Tests.Health;
+namespace TrainLauncher.Tests.Reporting;
 
 /// <summary>SPEC 11: the short reason written to --termination-log on every way a run can end.</summary>
 public class TerminationMessageSpecs

@@ -3,7 +3,7 @@ using TrainLauncher.Launch;
 using TrainLauncher.Output;
 using TrainLauncher.Secrets;
 
-namespace TrainLauncher.Health;
+namespace TrainLauncher.Reporting;
 
 /// <summary>SPEC 3.11 after the sinks are flushed: the termination message, then the run summary.</summary>
 internal static class RunEnd

@@ -1,11 +1,11 @@
 using System.Runtime.InteropServices;
 
-namespace TrainLauncher.Supervision;
+namespace TrainLauncher.Interop;
 
 /// <summary>
-/// The few libc calls .NET does not expose: spawning into a new process group with merged
-/// stdout/stderr, waiting for that child, signalling its group, and raw fd reads and writes for
-/// the output pump (no stream layers, no allocation per call).
+/// Every libc call of the launcher, in one place: spawning into a new process group with merged
+/// stdout/stderr, waiting for that child, signalling its group, raw fd reads and writes for
+/// the output pump (no stream layers, no allocation per call), identity and resource usage.
 /// </summary>
 internal static unsafe partial class Native
 {
@@ -110,6 +110,12 @@ internal static unsafe partial class Native
 
     [LibraryImport("libc")]
     public static partial int posix_spawn(int* pid, byte* path, void* fileActions, void* attr, byte** argv, byte** envp);
+
+    public const int RUSAGE_CHILDREN = -1;
+
+    /// <summary>struct rusage as 18 longs (64-bit Linux); ru_maxrss is usage[4], in KiB.</summary>
+    [LibraryImport("libc")]
+    public static partial int getrusage(int who, long* usage);
 
     [StructLayout(LayoutKind.Sequential)]
     public struct PollFd

@@ -1,0 +1,3 @@
+namespace TrainLauncher.Images;
+
+internal sealed record CheckSummary(int LayerCount, int BaseLayerCount, long TotalBytes, int Findings);

@@ -1,0 +1,3 @@
+namespace TrainLauncher.Launch;
+
+internal enum LogFormat { Text, Json }

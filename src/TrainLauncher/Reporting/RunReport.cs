@@ -1,0 +1,19 @@
+namespace TrainLauncher.Reporting;
+
+/// <summary>
+/// Plain figures of one run for the summary. Null means "not measured": the fetch and upload
+/// steps fill in what they know.
+/// </summary>
+internal sealed class RunReport
+{
+    public long? BytesFetched { get; set; }
+    public int? FilesFetched { get; set; }
+    public long? BytesUploaded { get; set; }
+    public int? FilesUploaded { get; set; }
+    /// <summary>Bytes of the command's output (stdout + stderr).</summary>
+    public long? OutputBytes { get; set; }
+    /// <summary>Largest resident set of a child process, from getrusage(RUSAGE_CHILDREN) after the command was reaped.</summary>
+    public long? PeakRssBytes { get; set; }
+    /// <summary>How the command ended ("exit status 1", "signal SIGKILL"), when it ran.</summary>
+    public string? CommandEnd { get; set; }
+}

@@ -1,0 +1,10 @@
+using System.Runtime.InteropServices;
+using System.Text;
+
+namespace TrainLauncher.Supervision;
+
+internal sealed class SpawnException(int errno, string what)
+    : Exception($"{what}: {Marshal.GetPInvokeErrorMessage(errno)}")
+{
+    public int Errno { get; } = errno;
+}
