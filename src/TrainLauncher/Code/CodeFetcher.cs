@@ -1,5 +1,8 @@
 using CliWrap;
+using Serilog;
+using TrainLauncher.Launch;
 using TrainLauncher.Output;
+using TrainLauncher.Reporting;
 using TrainLauncher.Storage;
 using TrainLauncher.Tools;
 
@@ -10,9 +13,36 @@ namespace TrainLauncher.Code;
 /// directory inside the job dir first and is renamed into place only when complete, so a
 /// failed or cancelled fetch never leaves a directory that looks like the code.
 /// </summary>
-internal sealed class CodeFetcher(ToolRunner tools, ConsoleGate console, ObjectStore? store, Action<string> progress)
+internal sealed class CodeFetcher(ToolRunner tools, ConsoleGate console, ObjectStore? store, ILogger log)
 {
     public const string DownloaderLog = "/tmp/dls-downloader.log";
+
+    /// <summary>Step 8. False when the fetch failed: `App download error:` and the reason are in
+    /// the log and on stdout, and the command must not run.</summary>
+    public async Task<bool> FetchCodeAsync(LaunchPlan plan, JobLog jobLog, RunState state, CancellationToken cancellation)
+    {
+        if (plan.Code is null) return true;
+        state.Phase = LaunchPhase.Fetching;
+        log.Information("fetching {Source} into {Target}", plan.Settings.AppUrl, Path.Combine(plan.Settings.JobDir, plan.Code.TargetName));
+        try
+        {
+            var fetched = await FetchAsync(plan.Code, plan.Settings.JobDir, cancellation);
+            if (fetched is not null)
+            {
+                state.Report.FilesFetched = fetched.Files;
+                state.Report.BytesFetched = fetched.Bytes;
+            }
+            return true;
+        }
+        catch (FetchFailure failure)
+        {
+            string text = $"App download error: {failure.Output}\n";
+            await jobLog.AppendAsync(text);
+            console.WriteMessage(text);
+            log.Error("the code fetch failed; the command was not run");
+            return false;
+        }
+    }
 
     /// <returns>Files and bytes fetched, for the run summary.</returns>
     public async Task<TransferStats?> FetchAsync(CodeSource source, string jobDir, CancellationToken cancellation)
@@ -32,7 +62,7 @@ internal sealed class CodeFetcher(ToolRunner tools, ConsoleGate console, ObjectS
                     await DownloadAsync(downloader, staging, cancellation);
                     break;
                 case CodeSource.ObjectStore objects:
-                    try { stats = await store!.DownloadPrefixAsync(objects.Url, Path.Combine(staging, source.TargetName), progress, cancellation); }
+                    try { stats = await store!.DownloadPrefixAsync(objects.Url, Path.Combine(staging, source.TargetName), line => log.Information("{Progress}", line), cancellation); }
                     catch (ObjectStoreException e) { throw new FetchFailure(e.Message); }
                     break;
             }

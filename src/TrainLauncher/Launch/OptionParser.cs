@@ -106,7 +106,18 @@ internal static class OptionParser
         return options with { Command = command };
     }
 
-    public static string Help() =>
+    public static string Usage() => $"""
+        usage: trainlauncher [OPTIONS] [--] COMMAND [ARG...]
+               trainlauncher plan [OPTIONS] [--] COMMAND [ARG...]
+               trainlauncher check-image IMAGE.tar [--base BASE.tar | --base-layers N] [--home DIR] [--batch]
+               trainlauncher --help | --version
+        Runs COMMAND as a ModelArts training job (the run_train.sh flow) and exits with its status.
+        Options (each also as the environment variable in brackets):
+        {Help()}
+
+        """;
+
+    private static string Help() =>
         string.Join('\n', Specs.Select(s => $"  {"--" + s.Name + (s.IsFlag ? "" : " VALUE"),-26} {s.Help}  [{EnvName(s.Name)}]"));
 
     private static bool Flag(string value, string source) => value.ToLowerInvariant() switch

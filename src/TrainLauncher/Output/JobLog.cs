@@ -38,7 +38,16 @@ internal sealed class JobLog(string path, string? pipeTool, ToolRunner tools)
         }
     }
 
-    public async Task CreateAsync()
+    /// <summary>Step 7: the log file, created empty so lines of an earlier run with the same task
+    /// index never reappear.</summary>
+    public static async Task<JobLog> CreateAsync(string path, string? pipeTool, ToolRunner tools)
+    {
+        var jobLog = new JobLog(path, pipeTool, tools);
+        await jobLog.CreateFileAsync();
+        return jobLog;
+    }
+
+    private async Task CreateFileAsync()
     {
         if (path.Length == 0) return;
         try

@@ -5,19 +5,38 @@ using TrainLauncher.Secrets;
 
 namespace TrainLauncher.Reporting;
 
-/// <summary>SPEC 3.11 after the sinks are flushed: the termination message, then the run summary.</summary>
-internal static class RunEnd
+/// <summary>
+/// Step 11, after the sinks are flushed: the final status line, the termination message, the run
+/// summary, and the outcome recorded for Program. The status is the one handed in: nothing here
+/// can change it.
+/// </summary>
+internal sealed class RunEnd(LaunchOptions options, RunState state, ILogger log, LaunchOutcome outcome)
 {
-    /// <param name="endedIn">the phase the run was in when it ended (before "done").</param>
-    /// <param name="reason">why it ended; null when the command ran and its own end is the reason.</param>
-    public static void Report(LaunchOptions options, RunState state, ILogger log, int status, LaunchPhase endedIn, string? reason,
-        SecretSet secrets, JobLog? jobLog)
+    /// <param name="reason">why the run ended; null when the command ran and its own end is the reason.</param>
+    public void Finish(int status, string? reason, SecretSet secrets, JobLog? jobLog)
     {
+        var endedIn = state.Phase;
+        state.Phase = LaunchPhase.Done;
+        state.ExitCode = status;
+        log.Information("exit status {ExitCode}", status);
         if (state.CommandPid != 0) state.Report.PeakRssBytes = RunSummary.PeakChildRss();
         reason ??= state.Report.CommandEnd is { } end ? $"the command ended with {end}" : "the launcher finished";
         var (tail, whole) = jobLog?.ReadTail(TerminationMessage.TailBytesToRead(secrets)) ?? ([], true);
         string message = TerminationMessage.Compose(status, endedIn, reason, tail, whole, secrets);
         TerminationLog.Write(options.TerminationLog, message, warning => log.Warning("{Warning}", warning));
         RunSummary.Print(state, log, status);
+        outcome.Record(status, endedIn, reason);
+    }
+
+    /// <summary>`plan` printed what a run would do: nothing ran, status 0.</summary>
+    public void PlanPrinted() => outcome.Record(0, state.Phase, "plan printed");
+
+    /// <summary>A bug, not a job's failure: one line with the exception, a termination message
+    /// with only its type (its text could hold a value the secret mask never saw), and 125.</summary>
+    public static int InternalError(ILogger log, string? terminationLog, Exception e)
+    {
+        log.Error("internal error: {Message}", e.ToString().ReplaceLineEndings(" | "));
+        TerminationLog.Write(terminationLog, $"exit status {ExitCodes.LauncherFailure}: internal error ({e.GetType().Name}); see the launcher's output\n", _ => { });
+        return ExitCodes.LauncherFailure;
     }
 }

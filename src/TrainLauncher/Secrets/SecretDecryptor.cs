@@ -1,4 +1,6 @@
+using Serilog;
 using TrainLauncher.Launch;
+using TrainLauncher.Reporting;
 using TrainLauncher.Tools;
 
 namespace TrainLauncher.Secrets;
@@ -43,6 +45,25 @@ internal sealed class SecretDecryptor(ToolRunner tools, ToolPaths paths)
             return new DecryptionMethod.KeyClient(tool);
         }
         return new DecryptionMethod.Unavailable();
+    }
+
+    /// <summary>Step 5: every DLS_AES__NAME into NAME in the command's environment. Without a way
+    /// to decrypt, a warning and the variables are dropped (run_train.sh gave empty values).</summary>
+    public async Task<SecretSet> DecryptIntoAsync(LaunchPlan plan, RunState state, ILogger log, CancellationToken cancellation)
+    {
+        switch (plan.Decryption)
+        {
+            case DecryptionMethod.NothingToDecrypt:
+                return SecretSet.Empty;
+            case DecryptionMethod.Unavailable:
+                log.Warning("{Names} dropped: no DLS_DECRYPTOR_KEY_FILE and no DLS_KEY_ENDPOINT with DLS_KEY_JOB_ID to decrypt them",
+                    string.Join(", ", plan.Encrypted.Select(p => p.Key)));
+                return SecretSet.Empty;
+        }
+        state.Phase = LaunchPhase.Decrypting;
+        var secrets = await DecryptAsync(plan.Decryption, plan.Encrypted, cancellation);
+        foreach (var (name, value) in secrets.Values) plan.Environment.SetSecret(name, value);
+        return secrets;
     }
 
     public async Task<SecretSet> DecryptAsync(DecryptionMethod method, IReadOnlyList<KeyValuePair<string, string>> encrypted, CancellationToken cancellation)

@@ -1,0 +1,92 @@
+using TrainLauncher.Cluster;
+using TrainLauncher.Code;
+using TrainLauncher.Secrets;
+using TrainLauncher.Storage;
+using TrainLauncher.Tools;
+using TrainLauncher.Variables;
+
+namespace TrainLauncher.Launch;
+
+/// <summary>
+/// Step 1 and the decisions of steps 2–8 (describe first, act later): turns the options and the
+/// launcher's environment into a <see cref="LaunchPlan"/>, validating everything and changing
+/// nothing. `plan` prints what this returns; a run acts on it.
+/// </summary>
+internal sealed class LaunchPlanner(LaunchOptions options, IReadOnlyDictionary<string, string> launcherEnvironment, ToolRunner tools)
+{
+    public LaunchPlan Resolve()
+    {
+        string cwd = Directory.GetCurrentDirectory();
+        var settings = JobSettings.Resolve(options, launcherEnvironment, cwd);
+
+        var environment = new JobEnvironment(launcherEnvironment);
+        environment.PrepareForPython(settings.JobDir);
+        environment.ScrubForeignJobs(settings.JobId);
+        var encrypted = SecretDecryptor.Encrypted(environment.Variables);
+        var decryption = new SecretDecryptor(tools, options.Tools).Choose(environment.Variables);
+        foreach (var (name, _) in encrypted) environment.Remove(name);
+
+        string? downloader = tools.Find(options.Tools.Downloader);
+        bool uploadWithTool = settings.UseUploader && options.Downloader != DownloaderChoice.Builtin && downloader is not null;
+        if (settings.UseUploader && options.Downloader == DownloaderChoice.Tool && downloader is null)
+            throw LaunchFailure.Setup($"--downloader tool, but {options.Tools.Downloader} was not found for the log upload: install it or use --downloader builtin");
+
+        // Cluster variables come from the launcher's own environment and go in after the scrub,
+        // so nothing removes them. The user's own values win: cluster.Set holds only names the
+        // user left unset, and an empty or blank value counts as unset (it is replaced, as the
+        // header's "sets" line says).
+        var accelerators = Accelerators.Detect(launcherEnvironment, options.DeviceDir);
+        var gpus = options.Gpus is { } list ? accelerators.Restrict(list) : null;
+        var cluster = ClusterLayout.Plan(launcherEnvironment, gpus?.Count ?? accelerators.Count,
+            Path.Combine(Path.GetTempPath(), $"trainlauncher-hostfile-{settings.TaskIndex}"), options.TfPort);
+        if (gpus is not null) environment.Set(gpus.Variable, gpus.Value);
+        foreach (var (name, value) in cluster.Set) environment.Set(name, value);
+
+        var argv = options.Shell ? ["/bin/sh", "-c", string.Join(' ', options.Command)] : options.Command;
+        return new LaunchPlan
+        {
+            Options = options,
+            Settings = settings,
+            Environment = environment,
+            Decryption = decryption,
+            Encrypted = encrypted,
+            Code = CodeSource.Resolve(settings.AppUrl, settings.UseDownloader, downloader, options.Downloader, cwd),
+            DnsFixer = settings.UseDnsTcp ? tools.Find(options.Tools.DnsFixer) : null,
+            PipeTool = settings.LogFile.Length > 0 ? tools.Find(options.Tools.Pipe) : null,
+            UploadTool = uploadWithTool ? downloader : null,
+            BuiltinLogUpload = settings.UseUploader && !uploadWithTool ? ParseUrl(settings.LogUploadDir!, "DLS_UPLOAD_LOG_OBS_DIR") : null,
+            OutputUpload = ResolveOutputUpload(settings.JobDir),
+            Accelerators = accelerators,
+            Gpus = gpus,
+            Cluster = cluster,
+            Stdbuf = options.NoStdbuf ? null : tools.Find("stdbuf"),
+            Argv = argv,
+        };
+    }
+
+    /// <summary>The built-in client's settings, from the command's environment after decryption
+    /// (so keys from DLS_AES__ variables count); null when no transfer needs the client.</summary>
+    public ObjectStoreSettings? StorageSettings(LaunchPlan plan)
+    {
+        if (!plan.NeedsObjectStore) return null;
+        try
+        {
+            return ObjectStoreSettings.Resolve(plan.Environment.Variables, options.ObsEndpoint, options.Region, options.S3PathStyle, options.Transfers);
+        }
+        catch (ObjectStoreException e) { throw LaunchFailure.Setup(e.Message); }
+    }
+
+    private (string Dir, ObjectUrl Url)? ResolveOutputUpload(string jobDir)
+    {
+        if (options.OutputDir is null) return null;
+        string url = JobSettings.NonEmpty(launcherEnvironment, "DLS_TRAIN_URL")
+            ?? throw LaunchFailure.Setup("--output-dir is set but DLS_TRAIN_URL is empty: set DLS_TRAIN_URL to obs://bucket/prefix/ or drop --output-dir");
+        return (Path.GetFullPath(options.OutputDir, jobDir), ParseUrl(url, "DLS_TRAIN_URL"));
+    }
+
+    private static ObjectUrl ParseUrl(string url, string variable)
+    {
+        try { return ObjectUrl.Parse(url); }
+        catch (ObjectStoreException e) { throw LaunchFailure.Setup($"{variable}: {e.Message}"); }
+    }
+}

@@ -1,0 +1,73 @@
+using System.Diagnostics;
+using Serilog;
+using TrainLauncher.Cluster;
+using TrainLauncher.Interop;
+using TrainLauncher.Launch;
+using TrainLauncher.Output;
+using TrainLauncher.Reporting;
+using TrainLauncher.Secrets;
+
+namespace TrainLauncher.Supervision;
+
+/// <summary>
+/// Step 9: finds the program, waits for the master on a multi-node job, starts the command,
+/// pumps its output to stdout and the log, forwards signals (stop signal → grace → SIGKILL),
+/// ends what it left behind and drains the pipe. Returns the command's status (128+N for a signal).
+/// </summary>
+internal sealed class CommandRunner(LaunchOptions options, ConsoleGate console, SignalHub signals, RunState state, ILogger log)
+{
+    public async Task<int> RunAsync(LaunchPlan plan, SecretSet secrets, JobLog jobLog)
+    {
+        signals.Stopping.ThrowIfCancellationRequested();
+        var (program, argv) = ResolveProgram(plan);
+        plan.Cluster.WriteHostfile();
+        if (plan.Cluster.NeedsMasterWait)
+            await new MasterWaiter(m => log.Information("{Message}", m))
+                .WaitAsync(plan.Cluster.Position.MasterAddress, TimeSpan.FromSeconds(options.WaitHostsSeconds), signals.Stopping);
+        state.Phase = LaunchPhase.Running;
+
+        await using var sink = await jobLog.OpenSinkAsync(message => log.Warning("{Warning}", message));
+        var pump = new OutputPump(console, sink, message => log.Warning("{Warning}", message));
+        SpawnedCommand command;
+        try
+        {
+            command = CommandSpawner.Spawn(program, argv, plan.Environment.ToArray());
+        }
+        catch (SpawnException e)
+        {
+            int status = e.Errno == Native.ENOENT ? ExitCodes.NotFound : ExitCodes.CannotExecute;
+            throw new LaunchFailure(status, secrets.Mask(e.Message));
+        }
+        state.CommandPid = command.Pid;
+        var clock = Stopwatch.StartNew();
+        var pumping = pump.RunAsync(command.OutputFd);
+        var exit = await new CommandSupervisor(signals, TimeSpan.FromSeconds(options.StopGraceSeconds), m => log.Information("{Message}", m))
+            .WaitAsync(command);
+        state.CommandEnded(exit);
+        // Before the drain: once nothing of the command is left, the pipe reaches end of data.
+        OrphanReaper.KillLeftovers(command.Pid, TimeSpan.FromSeconds(Math.Min(options.StopGraceSeconds, 2)));
+        pump.Drain();
+        await pumping;
+        state.Report.OutputBytes = pump.Bytes;
+        await sink.CompleteAsync();
+        log.Information("command ended with {Exit} after {Seconds:0.00} s", exit.ToString(), clock.Elapsed.TotalSeconds);
+        return exit.ExitStatus;
+    }
+
+    /// <summary>Finds the program as execvp would, so "not found" (127) and "not executable"
+    /// (126) get a clear line of our own; adds stdbuf in front when it is used.</summary>
+    private static (string Program, IReadOnlyList<string> Argv) ResolveProgram(LaunchPlan plan)
+    {
+        string name = plan.Argv[0];
+        string? path = ExecutableLookup.Find(name, plan.Environment.Get("PATH"));
+        if (path is null)
+            throw new LaunchFailure(ExitCodes.NotFound, $"command not found: '{name}' (looked in {(name.Contains('/') ? "the job dir" : "PATH")})");
+        if (Directory.Exists(path) || !ExecutableLookup.IsExecutable(path))
+            throw new LaunchFailure(ExitCodes.CannotExecute, $"cannot execute '{path}': it is {(Directory.Exists(path) ? "a directory" : "not executable (chmod +x?)")}");
+        var argv = plan.Argv.ToArray();
+        argv[0] = path;
+        return plan.Stdbuf is null
+            ? (path, plan.Argv)
+            : (plan.Stdbuf, ["stdbuf", "-oL", "-eL", .. argv]);
+    }
+}

@@ -1,0 +1,22 @@
+using Serilog;
+using TrainLauncher.Launch;
+
+namespace TrainLauncher.Tools;
+
+/// <summary>Step 3: `dls-dns-fixer` when DLS_USE_DNS_TCP asks. A fixer that is missing or fails
+/// is a warning, not a reason to stop: the job may well resolve names without it.</summary>
+internal sealed class DnsFixer(ToolRunner tools, ILogger log)
+{
+    public async Task FixAsync(LaunchPlan plan, CancellationToken cancellation)
+    {
+        if (!plan.Settings.UseDnsTcp) return;
+        if (plan.DnsFixer is null)
+        {
+            log.Warning("DLS_USE_DNS_TCP is set but {Tool} was not found; DNS left as it is", plan.Options.Tools.DnsFixer);
+            return;
+        }
+        var result = await tools.RunAsync(plan.DnsFixer, [], cancellation);
+        if (!result.Succeeded)
+            log.Warning("dls-dns-fixer exited with status {Status}: {Output}", result.ExitCode, result.Output);
+    }
+}

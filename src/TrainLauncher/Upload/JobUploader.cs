@@ -1,0 +1,64 @@
+using Serilog;
+using TrainLauncher.Launch;
+using TrainLauncher.Output;
+using TrainLauncher.Reporting;
+using TrainLauncher.Storage;
+using TrainLauncher.Tools;
+
+namespace TrainLauncher.Upload;
+
+/// <summary>
+/// Step 10: what leaves the job after the command — `--output-dir` to DLS_TRAIN_URL and the job
+/// log to DLS_UPLOAD_LOG_OBS_DIR. Neither is cancellable by a stop signal (partial checkpoints
+/// and the log saying why the job stopped are what a user wants back), and neither changes the
+/// status: a failure is a warning, or a line in the log.
+/// </summary>
+internal sealed class JobUploader(ToolRunner tools, ObjectStore? store, RunState state, ILogger log)
+{
+    /// <summary>--output-dir to DLS_TRAIN_URL, after any end of the command (failed or stopped too).</summary>
+    public async Task UploadOutputsAsync(LaunchPlan plan)
+    {
+        if (plan.OutputUpload is not { } upload || store is null) return;
+        state.Phase = LaunchPhase.Uploading;
+        try
+        {
+            var stats = await store.UploadDirectoryAsync(upload.Dir, upload.Url, Progress, CancellationToken.None);
+            CountUpload(stats);
+        }
+        catch (ObjectStoreException e)
+        {
+            log.Warning("the output upload failed: {Reason}", e.Message);
+        }
+    }
+
+    /// <summary>The log, by dls-downloader or the built-in client; a failure is appended to the log.</summary>
+    public async Task UploadLogAsync(LaunchPlan plan, JobLog jobLog)
+    {
+        string? error = null;
+        if (plan.UploadTool is not null)
+        {
+            state.Phase = LaunchPhase.Uploading;
+            log.Information("uploading {LogFile} to {Dir} with dls-downloader", plan.Settings.LogFile, plan.Settings.LogUploadDir);
+            var result = await tools.RunAsync(plan.UploadTool, ["-s", plan.Settings.LogFile, "-d", plan.Settings.LogUploadDir!], CancellationToken.None);
+            if (!result.Succeeded) error = $"dls-downloader exited with status {result.ExitCode}\n{result.Output}";
+        }
+        else if (plan.BuiltinLogUpload is { } url && store is not null)
+        {
+            state.Phase = LaunchPhase.Uploading;
+            log.Information("uploading {LogFile} to {Dir}", plan.Settings.LogFile, url.ToString());
+            try { CountUpload(await store.UploadFileAsync(plan.Settings.LogFile, url, Progress, CancellationToken.None)); }
+            catch (ObjectStoreException e) { error = e.Message; }
+        }
+        if (error is null) return;
+        await jobLog.AppendAsync($"Log upload error: {error}\n");
+        log.Warning("the log upload failed; the reason is in the log");
+    }
+
+    private void CountUpload(TransferStats stats)
+    {
+        state.Report.FilesUploaded = (state.Report.FilesUploaded ?? 0) + stats.Files;
+        state.Report.BytesUploaded = (state.Report.BytesUploaded ?? 0) + stats.Bytes;
+    }
+
+    private void Progress(string line) => log.Information("{Progress}", line);
+}
