@@ -1,6 +1,7 @@
 using System.Collections;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging.Abstractions;
 using Serilog;
 using TrainLauncher.Launch;
 using TrainLauncher.Logging;
@@ -36,16 +37,17 @@ internal static class Program
         if (ParseOptions(args, environment) is not { } options) return ExitCodes.LauncherFailure;
 
         Log.Logger = LauncherLogging.Create(options.LogLevel, options.LogFormat, ConsoleGate.Stdout);
+        var log = LauncherLogging.Events(Log.Logger);
         try
         {
-            using var host = LauncherHost.Build(options, environment, signals, Log.Logger);
+            using var host = LauncherHost.Build(options, environment, signals, Log.Logger, log);
             var outcome = host.Services.GetRequiredService<LaunchOutcome>();
             await host.RunAsync();
             return outcome.ExitStatus;
         }
         catch (Exception e)
         {
-            return RunEnd.InternalError(Log.Logger, options.TerminationLog, e);
+            return RunEnd.InternalError(log, options.TerminationLog, e);
         }
         finally
         {
@@ -67,7 +69,7 @@ internal static class Program
             ConsoleGate.Stdout.WriteMessage($"{LauncherLogging.Prefix}error: {failure.Message}\n");
             // The options did not parse, so only the environment can name a termination log.
             TerminationLog.Write(environment.GetValueOrDefault(OptionParser.EnvName("termination-log")),
-                TerminationMessage.Compose(failure.ExitCode, LaunchPhase.Starting, failure.Message, [], true, Secrets.SecretSet.Empty), _ => { });
+                TerminationMessage.Compose(failure.ExitCode, LaunchPhase.Starting, failure.Message, [], true, Secrets.SecretSet.Empty), NullLogger.Instance);
             return null;
         }
     }

@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Logging;
+
 namespace TrainLauncher.Cluster;
 
 /// <summary>
@@ -38,11 +40,23 @@ internal sealed record ClusterPlan(
         }
     }
 
-    /// <summary>Lines for the header and for <c>plan</c>.</summary>
+    /// <summary>The header's cluster lines as events with fields; the same text as <see cref="Describe"/>.</summary>
+    public void Report(ILogger log)
+    {
+        var p = Position;
+        string from = From();
+        if (p.IsMultiNode) log.ClusterNode(p.NodeRank, p.NodeCount, from, p.MasterAddress, p.MasterPort, p.ProcessesPerNode);
+        else log.ClusterSingleNode(from, p.ProcessesPerNode);
+        foreach (var (name, value) in Set) log.ClusterSets(name, value);
+        foreach (var (name, value) in Kept) log.ClusterKeeps(name, value);
+        foreach (var note in Notes) log.ClusterNote(note);
+    }
+
+    /// <summary>Lines for <c>plan</c>.</summary>
     public IEnumerable<string> Describe()
     {
         var p = Position;
-        var from = Sources.Count > 0 ? $"from {string.Join(", ", Sources)}" : "no platform layout variables";
+        var from = From();
         yield return p.IsMultiNode
             ? $"cluster: node {p.NodeRank} of {p.NodeCount} ({from}), master {p.MasterAddress}:{p.MasterPort}, {p.ProcessesPerNode} process(es) per node"
             : $"cluster: single node ({from}), {p.ProcessesPerNode} process(es) per node";
@@ -53,4 +67,6 @@ internal sealed record ClusterPlan(
         foreach (var note in Notes)
             yield return $"cluster: {note}";
     }
+
+    private string From() => Sources.Count > 0 ? $"from {string.Join(", ", Sources)}" : "no platform layout variables";
 }

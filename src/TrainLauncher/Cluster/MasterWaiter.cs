@@ -1,4 +1,5 @@
 using System.Net;
+using Microsoft.Extensions.Logging;
 using System.Net.Sockets;
 
 namespace TrainLauncher.Cluster;
@@ -17,21 +18,21 @@ internal sealed class MasterWaiter
     private readonly Func<string, CancellationToken, Task<IPAddress[]>> _resolve;
     private readonly Func<TimeSpan, CancellationToken, Task> _delay;
     private readonly TimeProvider _clock;
-    private readonly Action<string> _report;
+    private readonly ILogger _log;
 
-    public MasterWaiter(Action<string> report)
-        : this(report, Dns.GetHostAddressesAsync, Task.Delay, TimeProvider.System)
+    public MasterWaiter(ILogger log)
+        : this(log, Dns.GetHostAddressesAsync, Task.Delay, TimeProvider.System)
     {
     }
 
     /// <summary>Tests pass a fake resolver, and a delay that moves a fake clock instead of sleeping.</summary>
     internal MasterWaiter(
-        Action<string> report,
+        ILogger log,
         Func<string, CancellationToken, Task<IPAddress[]>> resolve,
         Func<TimeSpan, CancellationToken, Task> delay,
         TimeProvider clock)
     {
-        _report = report;
+        _log = log;
         _resolve = resolve;
         _delay = delay;
         _clock = clock;
@@ -52,7 +53,7 @@ internal sealed class MasterWaiter
                 if (addresses.Length > 0)
                 {
                     if (attempt > 1)
-                        _report($"master {host} resolved to {addresses[0]} after {attempt} tries");
+                        _log.MasterResolved(host, addresses[0].ToString(), attempt);
                     return addresses;
                 }
                 reason = "no address";
@@ -68,9 +69,9 @@ internal sealed class MasterWaiter
                     $"master host {host} (MASTER_ADDR) did not resolve within {bound.TotalSeconds:0} s ({reason}): check that every node of the job started, or raise --wait-hosts");
             var pause = delay < remaining ? delay : remaining;
             if (attempt == 1)
-                _report($"waiting up to {bound.TotalSeconds:0} s for the master {host} to resolve ({reason})");
+                _log.MasterWaiting(bound.TotalSeconds, host, reason);
             else if (pause == MaxDelay)
-                _report($"still waiting for the master {host} ({_clock.GetElapsedTime(started).TotalSeconds:0} s, {reason})");
+                _log.MasterStillWaiting(host, _clock.GetElapsedTime(started).TotalSeconds, reason);
 
             await _delay(pause, cancellationToken).ConfigureAwait(false);
             delay = delay * 2 < MaxDelay ? delay * 2 : MaxDelay;

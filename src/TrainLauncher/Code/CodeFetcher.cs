@@ -1,5 +1,5 @@
 using CliWrap;
-using Serilog;
+using Microsoft.Extensions.Logging;
 using TrainLauncher.Launch;
 using TrainLauncher.Output;
 using TrainLauncher.Reporting;
@@ -23,7 +23,7 @@ internal sealed class CodeFetcher(ToolRunner tools, ConsoleGate console, ObjectS
     {
         if (plan.Code is null) return true;
         state.Phase = LaunchPhase.Fetching;
-        log.Information("fetching {Source} into {Target}", plan.Settings.AppUrl, Path.Combine(plan.Settings.JobDir, plan.Code.TargetName));
+        log.FetchStarted(plan.Settings.AppUrl!, Path.Combine(plan.Settings.JobDir, plan.Code.TargetName));
         try
         {
             var fetched = await FetchAsync(plan.Code, plan.Settings.JobDir, cancellation);
@@ -39,7 +39,7 @@ internal sealed class CodeFetcher(ToolRunner tools, ConsoleGate console, ObjectS
             string text = $"App download error: {failure.Output}\n";
             await jobLog.AppendAsync(text);
             console.WriteMessage(text);
-            log.Error("the code fetch failed; the command was not run");
+            log.FetchFailed(ExitCodes.FetchFailed);
             return false;
         }
     }
@@ -62,7 +62,7 @@ internal sealed class CodeFetcher(ToolRunner tools, ConsoleGate console, ObjectS
                     await DownloadAsync(downloader, staging, cancellation);
                     break;
                 case CodeSource.ObjectStore objects:
-                    try { stats = await store!.DownloadPrefixAsync(objects.Url, Path.Combine(staging, source.TargetName), line => log.Information("{Progress}", line), cancellation); }
+                    try { stats = await store!.DownloadPrefixAsync(objects.Url, Path.Combine(staging, source.TargetName), log, cancellation); }
                     catch (ObjectStoreException e) { throw new FetchFailure(e.Message); }
                     break;
             }

@@ -3,7 +3,7 @@ using System.Net;
 using System.Text.Json;
 using System.Text;
 using Microsoft.Extensions.Hosting;
-using Serilog;
+using Microsoft.Extensions.Logging;
 using TrainLauncher.Launch;
 using TrainLauncher.Reporting;
 
@@ -57,7 +57,7 @@ internal sealed class HealthEndpoint(LaunchOptions options, RunState state, ILog
         catch (OperationCanceledException) { }
         catch (SocketException e)
         {
-            log.Warning("the health endpoint stopped: {Reason}", e.Message);
+            log.HealthStopped(e.Message);
         }
     }
 
@@ -71,14 +71,14 @@ internal sealed class HealthEndpoint(LaunchOptions options, RunState state, ILog
             socket.Bind(new IPEndPoint(address, options.HealthPort));
             socket.Listen(16);
             Listening.TrySetResult(((IPEndPoint)socket.LocalEndPoint!).Port);
-            log.Debug("health endpoint on {Bind}:{Port}", options.HealthBind, options.HealthPort);
+            log.HealthListening(options.HealthBind, options.HealthPort);
             return socket;
         }
         catch (SocketException e)
         {
             socket.Dispose();
             string why = e.SocketErrorCode == SocketError.AddressAlreadyInUse ? "the port is in use" : e.Message;
-            log.Warning("no health endpoint on {Bind}:{Port}: {Reason}; the job runs on without it", options.HealthBind, options.HealthPort, why);
+            log.HealthUnavailable(options.HealthBind, options.HealthPort, why);
             Listening.TrySetResult(0);
             return null;
         }

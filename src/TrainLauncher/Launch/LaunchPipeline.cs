@@ -1,4 +1,4 @@
-using Serilog;
+using Microsoft.Extensions.Logging;
 using TrainLauncher.Cluster;
 using TrainLauncher.Code;
 using TrainLauncher.Output;
@@ -68,19 +68,20 @@ internal sealed class LaunchPipeline(
         }
         catch (LaunchFailure failure)
         {
-            log.Error("{Reason}", failure.Message);
+            log.LaunchFailed(failure.Message, failure.ExitCode);
             (status, reason) = (failure.ExitCode, failure.Message);
         }
         catch (ClusterLayoutException failure)
         {
-            log.Error("{Reason}", failure.Message);
+            log.LaunchFailed(failure.Message, ExitCodes.LauncherFailure);
             (status, reason) = (ExitCodes.LauncherFailure, failure.Message);
         }
         catch (OperationCanceledException) when (signals.StopSignal != 0)
         {
             string signal = SignalNames.Name(signals.StopSignal);
-            log.Warning("stopped by {Signal} during {Phase}; the command was not started", signal, RunState.Name(state.Phase));
-            (status, reason) = (ExitCodes.SignalBase + signals.StopSignal, $"stopped by {signal}; the command was not started");
+            status = ExitCodes.SignalBase + signals.StopSignal;
+            log.StoppedBeforeCommand(signal, RunState.Name(state.Phase), status);
+            reason = $"stopped by {signal}; the command was not started";
         }
         // As run_train.sh: once the log exists it is uploaded, whatever ended the run — it says why.
         if (plan is not null && jobLog is not null) await new JobUploader(_tools, store, state, log).UploadLogAsync(plan, jobLog); // 10b

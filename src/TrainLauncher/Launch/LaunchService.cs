@@ -1,5 +1,5 @@
 using Microsoft.Extensions.Hosting;
-using Serilog;
+using Microsoft.Extensions.Logging;
 using TrainLauncher.Reporting;
 
 namespace TrainLauncher.Launch;

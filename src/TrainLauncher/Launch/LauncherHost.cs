@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Serilog;
 using TrainLauncher.Health;
 using TrainLauncher.Output;
@@ -22,11 +23,12 @@ namespace TrainLauncher.Launch;
 /// </summary>
 internal static class LauncherHost
 {
-    public static IHost Build(LaunchOptions options, IReadOnlyDictionary<string, string> environment, SignalHub signals, ILogger log)
+    public static IHost Build(LaunchOptions options, IReadOnlyDictionary<string, string> environment, SignalHub signals,
+        Serilog.ILogger serilog, Microsoft.Extensions.Logging.ILogger log)
     {
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         var services = builder.Services;
-        services.AddSerilog(log, dispose: false);
+        services.AddSerilog(serilog, dispose: false);
         services.AddSingleton<IHostLifetime, LauncherLifetime>();
         services.AddSingleton(options);
         services.AddSingleton(environment);

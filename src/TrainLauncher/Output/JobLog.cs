@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using TrainLauncher.Launch;
 using TrainLauncher.Tools;
 
@@ -73,15 +74,15 @@ internal sealed class JobLog(string path, string? pipeTool, ToolRunner tools)
         }
     }
 
-    public async Task<ILogSink> OpenSinkAsync(Action<string> warn)
+    public async Task<ILogSink> OpenSinkAsync(ILogger log)
     {
         if (_tail is not null) return _tail;
         if (pipeTool is not null)
         {
-            try { return await PipeToolLogSink.StartAsync(pipeTool, path, warn); }
+            try { return await PipeToolLogSink.StartAsync(pipeTool, path, log); }
             catch (Exception e) when (e is IOException or InvalidOperationException or System.ComponentModel.Win32Exception)
             {
-                warn($"dls-pipe could not start ({e.Message}); writing {path} directly");
+                log.PipeToolNotStarted(e.Message, path);
             }
         }
         return new FileLogSink(path);

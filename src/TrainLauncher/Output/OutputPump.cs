@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using Microsoft.Extensions.Logging;
 using TrainLauncher.Interop;
 using TrainLauncher.Supervision;
 
@@ -11,7 +12,7 @@ namespace TrainLauncher.Output;
 /// as soon as it is written. After the command exits, a daemon it left behind may still hold
 /// the pipe open: <see cref="Drain"/> ends the pump once the pipe has been quiet briefly.
 /// </summary>
-internal sealed class OutputPump(ConsoleGate console, ILogSink log, Action<string> warn)
+internal sealed class OutputPump(ConsoleGate console, ILogSink sink, ILogger log)
 {
     private const int BufferSize = 256 << 10;
     private const int QuietMsAfterExit = 200;
@@ -82,12 +83,12 @@ internal sealed class OutputPump(ConsoleGate console, ILogSink log, Action<strin
     {
         try
         {
-            action(log, chunk);
+            action(sink, chunk);
             return true;
         }
         catch (IOException e)
         {
-            warn($"the job log stopped taking output: {e.Message}");
+            log.LogStopped(e.Message);
             return false;
         }
     }

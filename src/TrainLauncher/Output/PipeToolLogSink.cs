@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using CliWrap;
+using Microsoft.Extensions.Logging;
 using Microsoft.Win32.SafeHandles;
 using TrainLauncher.Supervision;
 
@@ -18,24 +19,24 @@ internal sealed class PipeToolLogSink : ILogSink
 
     private readonly string _logPath;
     private readonly long _initialLength;
-    private readonly Action<string> _warn;
+    private readonly ILogger _log;
     private readonly ByteRing _ring = new(RingSize);
     private readonly TaskCompletionSource _inputDone = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly CommandTask<CommandResult> _tool;
     private readonly Stream _toolInput;
     private FileLogSink? _takenOver;
 
-    private PipeToolLogSink(string logPath, Action<string> warn, CommandTask<CommandResult> tool, Stream toolInput, TaskCompletionSource inputDone)
+    private PipeToolLogSink(string logPath, ILogger log, CommandTask<CommandResult> tool, Stream toolInput, TaskCompletionSource inputDone)
     {
         _logPath = logPath;
         _initialLength = new FileInfo(logPath).Length;
-        _warn = warn;
+        _log = log;
         _tool = tool;
         _toolInput = toolInput;
         _inputDone = inputDone;
     }
 
-    public static async Task<PipeToolLogSink> StartAsync(string toolPath, string logPath, Action<string> warn)
+    public static async Task<PipeToolLogSink> StartAsync(string toolPath, string logPath, ILogger log)
     {
         var inputReady = new TaskCompletionSource<Stream>(TaskCreationOptions.RunContinuationsAsynchronously);
         var inputDone = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -52,7 +53,7 @@ internal sealed class PipeToolLogSink : ILogSink
         var input = await Task.WhenAny(inputReady.Task, tool.Task) == inputReady.Task
             ? inputReady.Task.Result
             : throw new IOException($"{toolPath} exited before reading any output");
-        return new PipeToolLogSink(logPath, warn, tool, input, inputDone);
+        return new PipeToolLogSink(logPath, log, tool, input, inputDone);
     }
 
     public void Write(ReadOnlySpan<byte> chunk)
@@ -65,7 +66,7 @@ internal sealed class PipeToolLogSink : ILogSink
         }
         catch (IOException e)
         {
-            _warn($"dls-pipe stopped taking the log ({e.Message}); the launcher writes {_logPath} itself from here on");
+            _log.PipeToolStopped(e.Message, _logPath);
             TakeOver();
         }
     }
@@ -81,7 +82,7 @@ internal sealed class PipeToolLogSink : ILogSink
             _inputDone.TrySetResult();
             var result = await _tool;
             if (result.ExitCode != 0)
-                _warn($"dls-pipe exited with status {result.ExitCode}; checking {_logPath} for missing bytes");
+                _log.PipeToolExited(result.ExitCode, _logPath);
             TakeOver();
             _takenOver!.Flush();
         }
@@ -103,7 +104,7 @@ internal sealed class PipeToolLogSink : ILogSink
         long missing = _ring.Total - stored;
         if (missing <= 0) return;
         if (missing > RingSize)
-            _warn($"{missing - RingSize} bytes of output were lost from {_logPath} when dls-pipe failed");
+            _log.LogBytesLost(missing - RingSize, _logPath);
         var (first, second) = _ring.Last(missing);
         _takenOver.Write(first.Span);
         _takenOver.Write(second.Span);

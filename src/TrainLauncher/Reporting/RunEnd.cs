@@ -1,4 +1,5 @@
-using Serilog;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using TrainLauncher.Launch;
 using TrainLauncher.Output;
 using TrainLauncher.Secrets;
@@ -18,12 +19,12 @@ internal sealed class RunEnd(LaunchOptions options, RunState state, ILogger log,
         var endedIn = state.Phase;
         state.Phase = LaunchPhase.Done;
         state.ExitCode = status;
-        log.Information("exit status {ExitCode}", status);
+        log.ExitStatus(status);
         if (state.CommandPid != 0) state.Report.PeakRssBytes = RunSummary.PeakChildRss();
         reason ??= state.Report.CommandEnd is { } end ? $"the command ended with {end}" : "the launcher finished";
         var (tail, whole) = jobLog?.ReadTail(TerminationMessage.TailBytesToRead(secrets)) ?? ([], true);
         string message = TerminationMessage.Compose(status, endedIn, reason, tail, whole, secrets);
-        TerminationLog.Write(options.TerminationLog, message, warning => log.Warning("{Warning}", warning));
+        TerminationLog.Write(options.TerminationLog, message, log);
         RunSummary.Print(state, log, status);
         outcome.Record(status, endedIn, reason);
     }
@@ -35,8 +36,8 @@ internal sealed class RunEnd(LaunchOptions options, RunState state, ILogger log,
     /// with only its type (its text could hold a value the secret mask never saw), and 125.</summary>
     public static int InternalError(ILogger log, string? terminationLog, Exception e)
     {
-        log.Error("internal error: {Message}", e.ToString().ReplaceLineEndings(" | "));
-        TerminationLog.Write(terminationLog, $"exit status {ExitCodes.LauncherFailure}: internal error ({e.GetType().Name}); see the launcher's output\n", _ => { });
+        log.InternalError(e.ToString().ReplaceLineEndings(" | "), ExitCodes.LauncherFailure);
+        TerminationLog.Write(terminationLog, $"exit status {ExitCodes.LauncherFailure}: internal error ({e.GetType().Name}); see the launcher's output\n", NullLogger.Instance);
         return ExitCodes.LauncherFailure;
     }
 }

@@ -1,4 +1,5 @@
-using Serilog;
+using Microsoft.Extensions.Logging;
+using TrainLauncher.Cluster;
 using TrainLauncher.Launch;
 using TrainLauncher.Plan;
 using TrainLauncher.Secrets;
@@ -12,12 +13,14 @@ internal static class RunHeader
     public static void Print(ILogger log, LaunchPlan plan, SecretSet secrets)
     {
         var s = plan.Settings;
-        log.Information("user: {User}", UserIdentity.Describe());
-        log.Information("pwd: {JobDir}", s.JobDir);
-        log.Information("app_url: {AppUrl}", s.AppUrl ?? "(none)");
-        log.Information("log_url: {LogFile}", s.LogFile.Length > 0 ? s.LogFile : "(none)");
-        log.Information("command: {Command}", secrets.Mask(PlanPrinter.Quote(plan.Argv)));
-        foreach (var line in plan.Accelerators.Describe().Concat(plan.Cluster.Describe())) log.Information("{Line}", line);
-        if (plan.Gpus is { } gpus) log.Information("--gpus sets {Variable}={Value}", gpus.Variable, gpus.Value);
+        log.HeaderUser(UserIdentity.Describe());
+        log.HeaderJobDir(s.JobDir);
+        log.HeaderAppUrl(s.AppUrl ?? "(none)");
+        log.HeaderLogFile(s.LogFile.Length > 0 ? s.LogFile : "(none)");
+        log.HeaderCommand(secrets.Mask(PlanPrinter.Quote(plan.Argv)));
+        var devices = plan.Accelerators;
+        log.HeaderAccelerators(devices.Nvidia.Describe(), devices.Ascend.Describe(), devices.Nvidia.Count, devices.Ascend.Count);
+        plan.Cluster.Report(log);
+        if (plan.Gpus is { } gpus) log.HeaderGpus(gpus.Variable, gpus.Value);
     }
 }

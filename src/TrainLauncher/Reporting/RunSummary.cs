@@ -1,5 +1,5 @@
 using System.Globalization;
-using Serilog;
+using Microsoft.Extensions.Logging;
 using TrainLauncher.Interop;
 using TrainLauncher.Launch;
 
@@ -22,15 +22,15 @@ internal static class RunSummary
     public static void Print(RunState state, ILogger log, int status)
     {
         var report = state.Report;
-        log.Information("run summary:");
+        log.SummaryStart();
         foreach (var (phase, duration) in state.PhaseDurations().Where(p => p.Phase != LaunchPhase.Done))
-            Row(log, RunState.Name(phase), string.Create(CultureInfo.InvariantCulture, $"{duration.TotalSeconds:0.000} s"));
-        Row(log, "fetched", Transfer(report.BytesFetched, report.FilesFetched));
-        Row(log, "uploaded", Transfer(report.BytesUploaded, report.FilesUploaded));
-        Row(log, "output", report.OutputBytes is { } output ? Size(output) : "-");
-        Row(log, "peak RSS", report.PeakRssBytes is { } rss ? Size(rss) + " (largest child process)" : "-");
-        Row(log, "exit status", report.CommandEnd is { } end && !end.EndsWith($" {status}", StringComparison.Ordinal)
-            ? $"{status} ({end})" : status.ToString(CultureInfo.InvariantCulture));
+            log.SummaryPhase(RunState.Name(phase), string.Create(CultureInfo.InvariantCulture, $"{duration.TotalSeconds:0.000} s"), duration.TotalSeconds);
+        log.SummaryTransfer("fetched", Transfer(report.BytesFetched, report.FilesFetched), report.BytesFetched, report.FilesFetched);
+        log.SummaryTransfer("uploaded", Transfer(report.BytesUploaded, report.FilesUploaded), report.BytesUploaded, report.FilesUploaded);
+        log.SummaryOutput("output", report.OutputBytes is { } output ? Size(output) : "-", report.OutputBytes);
+        log.SummaryPeakRss("peak RSS", report.PeakRssBytes is { } rss ? Size(rss) + " (largest child process)" : "-", report.PeakRssBytes);
+        log.SummaryExitStatus("exit status", report.CommandEnd is { } end && !end.EndsWith($" {status}", StringComparison.Ordinal)
+            ? $"{status} ({end})" : status.ToString(CultureInfo.InvariantCulture), status);
     }
 
     /// <summary>
@@ -44,8 +44,6 @@ internal static class RunSummary
         var usage = stackalloc long[18];
         return Native.getrusage(Native.RUSAGE_CHILDREN, usage) == 0 && usage[4] > 0 ? usage[4] * 1024 : null;
     }
-
-    private static void Row(ILogger log, string item, string value) => log.Information("  {Item,-12} {Value}", item, value);
 
     private static string Transfer(long? bytes, int? files) => (bytes, files) switch
     {

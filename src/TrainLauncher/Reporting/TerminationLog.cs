@@ -1,4 +1,5 @@
 using System.Text;
+using Microsoft.Extensions.Logging;
 
 namespace TrainLauncher.Reporting;
 
@@ -13,7 +14,7 @@ internal static class TerminationLog
     public const string DefaultPath = "/dev/termination-log";
 
     /// <param name="path">the --termination-log value: null = the default, empty = none.</param>
-    public static void Write(string? path, string message, Action<string> warn)
+    public static void Write(string? path, string message, ILogger log)
     {
         if (path is { Length: 0 }) return;
         try
@@ -24,7 +25,7 @@ internal static class TerminationLog
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            if (path is not null) warn($"cannot write the termination message to {path} (--termination-log): {e.Message}");
+            if (path is not null) log.TerminationLogFailed(path, e.Message);
         }
     }
 }

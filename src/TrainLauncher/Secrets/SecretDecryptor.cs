@@ -1,4 +1,4 @@
-using Serilog;
+using Microsoft.Extensions.Logging;
 using TrainLauncher.Launch;
 using TrainLauncher.Reporting;
 using TrainLauncher.Tools;
@@ -56,8 +56,7 @@ internal sealed class SecretDecryptor(ToolRunner tools, ToolPaths paths)
             case DecryptionMethod.NothingToDecrypt:
                 return SecretSet.Empty;
             case DecryptionMethod.Unavailable:
-                log.Warning("{Names} dropped: no DLS_DECRYPTOR_KEY_FILE and no DLS_KEY_ENDPOINT with DLS_KEY_JOB_ID to decrypt them",
-                    string.Join(", ", plan.Encrypted.Select(p => p.Key)));
+                log.SecretsDropped(string.Join(", ", plan.Encrypted.Select(p => p.Key)));
                 return SecretSet.Empty;
         }
         state.Phase = LaunchPhase.Decrypting;

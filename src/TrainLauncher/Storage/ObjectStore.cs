@@ -4,6 +4,7 @@ using System.Security.Cryptography;
 using Amazon.Runtime;
 using Amazon.S3;
 using Amazon.S3.Model;
+using Microsoft.Extensions.Logging;
 using Polly;
 using Polly.Retry;
 
@@ -56,7 +57,7 @@ internal sealed class ObjectStore : IDisposable
     /// it. On failure the directory may hold partial files: the caller removes it.
     /// </summary>
     public async Task<TransferStats> DownloadPrefixAsync(
-        ObjectUrl source, string targetDir, Action<string> progressLine, CancellationToken cancellationToken)
+        ObjectUrl source, string targetDir, ILogger log, CancellationToken cancellationToken)
     {
         // Anonymous requests over http need no crypto; https and signing do.
         if (settings.Endpoint.Scheme == Uri.UriSchemeHttps || settings.Credentials is not null)
@@ -70,7 +71,7 @@ internal sealed class ObjectStore : IDisposable
             Directory.CreateDirectory(directory);
 
         await using var progress = new TransferProgress(
-            $"fetch {source}", plan.Files.Count, plan.Files.Sum(f => f.Size), progressLine, tuning.ProgressInterval);
+            "fetch", source, plan.Files.Count, plan.Files.Sum(f => f.Size), log, tuning.ProgressInterval);
         await Parallel.ForEachAsync(
             plan.Files,
             new ParallelOptions { MaxDegreeOfParallelism = settings.Transfers, CancellationToken = cancellationToken },
@@ -85,13 +86,13 @@ internal sealed class ObjectStore : IDisposable
 
     /// <summary>Uploads one file to <c>destination</c> + its file name.</summary>
     public Task<TransferStats> UploadFileAsync(
-        string localFile, ObjectUrl destination, Action<string> progressLine, CancellationToken cancellationToken)
+        string localFile, ObjectUrl destination, ILogger log, CancellationToken cancellationToken)
     {
         if (!File.Exists(localFile))
             throw new ObjectStoreException($"cannot upload '{localFile}': no such file");
         var file = new FileInfo(localFile);
         return UploadAsync([new UploadItem(file.FullName, destination.Prefix + file.Name, file.Length)],
-            [], destination, progressLine, cancellationToken);
+            [], destination, log, cancellationToken);
     }
 
     /// <summary>
@@ -99,7 +100,7 @@ internal sealed class ObjectStore : IDisposable
     /// (<c>dir/a/b.txt</c> → <c>prefix/a/b.txt</c>); empty directories become marker keys.
     /// </summary>
     public Task<TransferStats> UploadDirectoryAsync(
-        string localDir, ObjectUrl destination, Action<string> progressLine, CancellationToken cancellationToken)
+        string localDir, ObjectUrl destination, ILogger log, CancellationToken cancellationToken)
     {
         if (!Directory.Exists(localDir))
             throw new ObjectStoreException($"cannot upload '{localDir}': no such directory");
@@ -119,7 +120,7 @@ internal sealed class ObjectStore : IDisposable
             .Where(d => !d.EnumerateFileSystemInfos().Any())
             .Select(d => KeyOf(d) + "/")
             .ToList();
-        return UploadAsync(files, emptyDirectories, destination, progressLine, cancellationToken);
+        return UploadAsync(files, emptyDirectories, destination, log, cancellationToken);
     }
 
     public void Dispose() => client.Dispose();
@@ -232,7 +233,7 @@ internal sealed class ObjectStore : IDisposable
     }
 
     private async Task<TransferStats> UploadAsync(
-        List<UploadItem> files, List<string> markerKeys, ObjectUrl destination, Action<string> progressLine, CancellationToken cancellationToken)
+        List<UploadItem> files, List<string> markerKeys, ObjectUrl destination, ILogger log, CancellationToken cancellationToken)
     {
         // Every upload hashes its files with MD5, which .NET does through OpenSSL.
         RequireOpenSsl($"cannot upload to {destination}: the built-in client needs OpenSSL to upload (MD5, https, signing)",
@@ -240,7 +241,7 @@ internal sealed class ObjectStore : IDisposable
         // One limit for all PUT requests, whether whole files or parts of a large one.
         using var requestSlots = new SemaphoreSlim(settings.Transfers);
         await using var progress = new TransferProgress(
-            $"upload {destination}", files.Count, files.Sum(f => f.Size), progressLine, tuning.ProgressInterval);
+            "upload", destination, files.Count, files.Sum(f => f.Size), log, tuning.ProgressInterval);
         var parallel = new ParallelOptions { MaxDegreeOfParallelism = settings.Transfers, CancellationToken = cancellationToken };
         await Parallel.ForEachAsync(markerKeys, parallel, async (key, token) =>
             await Guard($"cannot upload {destination.Scheme}://{destination.Bucket}/{key}", destination.Bucket, token,

@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using System.Globalization;
+using Microsoft.Extensions.Logging;
 
 namespace TrainLauncher.Storage;
 
@@ -9,22 +9,25 @@ namespace TrainLauncher.Storage;
 /// </summary>
 internal sealed class TransferProgress : IAsyncDisposable
 {
-    private readonly string label;
+    private readonly string operation;
+    private readonly string url;
     private readonly int totalFiles;
     private readonly long totalBytes;
-    private readonly Action<string> sink;
+    private readonly ILogger log;
     private readonly Stopwatch clock = Stopwatch.StartNew();
     private readonly CancellationTokenSource stop = new();
     private readonly Task ticker;
     private int files;
     private long bytes;
 
-    public TransferProgress(string label, int totalFiles, long totalBytes, Action<string> sink, TimeSpan interval)
+    /// <param name="operation">"fetch" or "upload", the first word of each line.</param>
+    public TransferProgress(string operation, ObjectUrl url, int totalFiles, long totalBytes, ILogger log, TimeSpan interval)
     {
-        this.label = label;
+        this.operation = operation;
+        this.url = url.ToString();
         this.totalFiles = totalFiles;
         this.totalBytes = totalBytes;
-        this.sink = sink;
+        this.log = log;
         ticker = TickAsync(interval);
     }
 
@@ -37,8 +40,7 @@ internal sealed class TransferProgress : IAsyncDisposable
     {
         await StopAsync();
         var stats = new TransferStats(Volatile.Read(ref files), Interlocked.Read(ref bytes), clock.Elapsed);
-        sink(string.Create(CultureInfo.InvariantCulture,
-            $"{label}: {stats.Files}/{totalFiles} files, {stats.Bytes / 1e6:F1} MB in {stats.Elapsed.TotalSeconds:F1} s, {stats.MegabytesPerSecond:F1} MB/s"));
+        log.TransferDone(operation, url, stats.Files, totalFiles, stats.Bytes / 1e6, stats.Elapsed.TotalSeconds, stats.MegabytesPerSecond, stats.Bytes);
         return stats;
     }
 
@@ -58,8 +60,7 @@ internal sealed class TransferProgress : IAsyncDisposable
         {
             var seconds = clock.Elapsed.TotalSeconds;
             var done = Interlocked.Read(ref bytes);
-            sink(string.Create(CultureInfo.InvariantCulture,
-                $"{label}: {Volatile.Read(ref files)}/{totalFiles} files, {done / 1e6:F1}/{totalBytes / 1e6:F1} MB, {done / 1e6 / seconds:F1} MB/s"));
+            log.TransferProgress(operation, url, Volatile.Read(ref files), totalFiles, done / 1e6, totalBytes / 1e6, done / 1e6 / seconds, done, totalBytes);
         }
     }
 }

@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using Serilog;
+using Microsoft.Extensions.Logging;
 using TrainLauncher.Cluster;
 using TrainLauncher.Interop;
 using TrainLauncher.Launch;
@@ -22,12 +22,12 @@ internal sealed class CommandRunner(LaunchOptions options, ConsoleGate console, 
         var (program, argv) = ResolveProgram(plan);
         plan.Cluster.WriteHostfile();
         if (plan.Cluster.NeedsMasterWait)
-            await new MasterWaiter(m => log.Information("{Message}", m))
+            await new MasterWaiter(log)
                 .WaitAsync(plan.Cluster.Position.MasterAddress, TimeSpan.FromSeconds(options.WaitHostsSeconds), signals.Stopping);
         state.Phase = LaunchPhase.Running;
 
-        await using var sink = await jobLog.OpenSinkAsync(message => log.Warning("{Warning}", message));
-        var pump = new OutputPump(console, sink, message => log.Warning("{Warning}", message));
+        await using var sink = await jobLog.OpenSinkAsync(log);
+        var pump = new OutputPump(console, sink, log);
         SpawnedCommand command;
         try
         {
@@ -41,7 +41,7 @@ internal sealed class CommandRunner(LaunchOptions options, ConsoleGate console, 
         state.CommandPid = command.Pid;
         var clock = Stopwatch.StartNew();
         var pumping = pump.RunAsync(command.OutputFd);
-        var exit = await new CommandSupervisor(signals, TimeSpan.FromSeconds(options.StopGraceSeconds), m => log.Information("{Message}", m))
+        var exit = await new CommandSupervisor(signals, TimeSpan.FromSeconds(options.StopGraceSeconds), log)
             .WaitAsync(command);
         state.CommandEnded(exit);
         // Before the drain: once nothing of the command is left, the pipe reaches end of data.
@@ -50,7 +50,7 @@ internal sealed class CommandRunner(LaunchOptions options, ConsoleGate console, 
         await pumping;
         state.Report.OutputBytes = pump.Bytes;
         await sink.CompleteAsync();
-        log.Information("command ended with {Exit} after {Seconds:0.00} s", exit.ToString(), clock.Elapsed.TotalSeconds);
+        log.CommandEnded(exit.ToString(), clock.Elapsed.TotalSeconds, exit.ExitStatus, exit.Signal is { } signal ? SignalNames.Name(signal) : null, command.Pid);
         return exit.ExitStatus;
     }
 

@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using Microsoft.Extensions.Logging;
 using TrainLauncher.Interop;
 
 namespace TrainLauncher.Supervision;
@@ -8,7 +9,7 @@ namespace TrainLauncher.Supervision;
 /// after a stop signal waits at most the grace period before SIGKILL to the group (torchrun's
 /// agent and tini do the same). The wait itself is a blocking waitpid on a thread of its own.
 /// </summary>
-internal sealed class CommandSupervisor(SignalHub signals, TimeSpan stopGrace, Action<string> info)
+internal sealed class CommandSupervisor(SignalHub signals, TimeSpan stopGrace, ILogger log)
 {
     public async Task<ChildExit> WaitAsync(SpawnedCommand command)
     {
@@ -38,9 +39,9 @@ internal sealed class CommandSupervisor(SignalHub signals, TimeSpan stopGrace, A
 
     private async Task KillAfterGraceAsync(int pid, Task exited, int signal)
     {
-        info($"{SignalNames.Name(signal)} passed to the command; SIGKILL in {stopGrace.TotalSeconds:0.#} s if it is still running");
+        log.GraceStarted(SignalNames.Name(signal), stopGrace.TotalSeconds, pid);
         if (await Task.WhenAny(exited, Task.Delay(stopGrace)) == exited) return;
-        info($"the command did not stop within {stopGrace.TotalSeconds:0.#} s: sending SIGKILL to its process group");
+        log.GraceExpired(stopGrace.TotalSeconds, pid);
         SignalGroup(pid, Native.SIGKILL);
     }
 

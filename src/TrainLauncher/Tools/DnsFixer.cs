@@ -1,4 +1,4 @@
-using Serilog;
+using Microsoft.Extensions.Logging;
 using TrainLauncher.Launch;
 
 namespace TrainLauncher.Tools;
@@ -12,11 +12,11 @@ internal sealed class DnsFixer(ToolRunner tools, ILogger log)
         if (!plan.Settings.UseDnsTcp) return;
         if (plan.DnsFixer is null)
         {
-            log.Warning("DLS_USE_DNS_TCP is set but {Tool} was not found; DNS left as it is", plan.Options.Tools.DnsFixer);
+            log.DnsFixerMissing(plan.Options.Tools.DnsFixer);
             return;
         }
         var result = await tools.RunAsync(plan.DnsFixer, [], cancellation);
         if (!result.Succeeded)
-            log.Warning("dls-dns-fixer exited with status {Status}: {Output}", result.ExitCode, result.Output);
+            log.DnsFixerFailed(result.ExitCode, result.Output);
     }
 }

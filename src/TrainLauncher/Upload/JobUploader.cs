@@ -1,4 +1,4 @@
-using Serilog;
+using Microsoft.Extensions.Logging;
 using TrainLauncher.Launch;
 using TrainLauncher.Output;
 using TrainLauncher.Reporting;
@@ -22,12 +22,12 @@ internal sealed class JobUploader(ToolRunner tools, ObjectStore? store, RunState
         state.Phase = LaunchPhase.Uploading;
         try
         {
-            var stats = await store.UploadDirectoryAsync(upload.Dir, upload.Url, Progress, CancellationToken.None);
+            var stats = await store.UploadDirectoryAsync(upload.Dir, upload.Url, log, CancellationToken.None);
             CountUpload(stats);
         }
         catch (ObjectStoreException e)
         {
-            log.Warning("the output upload failed: {Reason}", e.Message);
+            log.OutputUploadFailed(e.Message);
         }
     }
 
@@ -38,20 +38,20 @@ internal sealed class JobUploader(ToolRunner tools, ObjectStore? store, RunState
         if (plan.UploadTool is not null)
         {
             state.Phase = LaunchPhase.Uploading;
-            log.Information("uploading {LogFile} to {Dir} with dls-downloader", plan.Settings.LogFile, plan.Settings.LogUploadDir);
+            log.LogUploadWithTool(plan.Settings.LogFile, plan.Settings.LogUploadDir!);
             var result = await tools.RunAsync(plan.UploadTool, ["-s", plan.Settings.LogFile, "-d", plan.Settings.LogUploadDir!], CancellationToken.None);
             if (!result.Succeeded) error = $"dls-downloader exited with status {result.ExitCode}\n{result.Output}";
         }
         else if (plan.BuiltinLogUpload is { } url && store is not null)
         {
             state.Phase = LaunchPhase.Uploading;
-            log.Information("uploading {LogFile} to {Dir}", plan.Settings.LogFile, url.ToString());
-            try { CountUpload(await store.UploadFileAsync(plan.Settings.LogFile, url, Progress, CancellationToken.None)); }
+            log.LogUpload(plan.Settings.LogFile, url.ToString());
+            try { CountUpload(await store.UploadFileAsync(plan.Settings.LogFile, url, log, CancellationToken.None)); }
             catch (ObjectStoreException e) { error = e.Message; }
         }
         if (error is null) return;
         await jobLog.AppendAsync($"Log upload error: {error}\n");
-        log.Warning("the log upload failed; the reason is in the log");
+        log.LogUploadFailed();
     }
 
     private void CountUpload(TransferStats stats)
@@ -59,6 +59,4 @@ internal sealed class JobUploader(ToolRunner tools, ObjectStore? store, RunState
         state.Report.FilesUploaded = (state.Report.FilesUploaded ?? 0) + stats.Files;
         state.Report.BytesUploaded = (state.Report.BytesUploaded ?? 0) + stats.Bytes;
     }
-
-    private void Progress(string line) => log.Information("{Progress}", line);
 }

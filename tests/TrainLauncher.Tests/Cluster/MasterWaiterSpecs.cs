@@ -1,6 +1,7 @@
-using System.Net;
 using System.Net.Sockets;
+using System.Net;
 using TrainLauncher.Cluster;
+using TrainLauncher.Tests.Support;
 
 namespace TrainLauncher.Tests.Cluster;
 
@@ -27,7 +28,7 @@ public sealed class MasterWaiterSpecs
     private int _tries;
 
     private MasterWaiter Waiter(int failures) => new(
-        _reports.Add,
+        new ListLogger(_reports),
         (host, _) => ++_tries > failures
             ? Task.FromResult(new[] { IPAddress.Parse("10.0.0.7") })
             : throw new SocketException((int)SocketError.HostNotFound),
@@ -82,7 +83,7 @@ public sealed class MasterWaiterSpecs
     [Fact]
     public async Task The_real_resolver_resolves_localhost()
     {
-        var addresses = await new MasterWaiter(_reports.Add).WaitAsync("localhost", TimeSpan.FromSeconds(5), CancellationToken.None);
+        var addresses = await new MasterWaiter(new ListLogger(_reports)).WaitAsync("localhost", TimeSpan.FromSeconds(5), CancellationToken.None);
 
         Assert.Contains(addresses, IPAddress.IsLoopback);
     }

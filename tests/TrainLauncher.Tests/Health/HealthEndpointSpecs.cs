@@ -1,6 +1,6 @@
 using System.Net.Sockets;
 using System.Text;
-using Serilog;
+using Microsoft.Extensions.Logging.Abstractions;
 using TrainLauncher.Health;
 using TrainLauncher.Launch;
 using TrainLauncher.Reporting;
@@ -123,7 +123,7 @@ public class HealthEndpointSpecs
     {
         using var dir = new TempDir();
         var options = new LaunchOptions { HealthPort = 0 };
-        var endpoint = new HealthEndpoint(options, new RunState(), new LoggerConfiguration().CreateLogger());
+        var endpoint = new HealthEndpoint(options, new RunState(), NullLogger.Instance);
         await endpoint.StartAsync(CancellationToken.None);
         Assert.False(endpoint.Listening.Task.IsCompleted);
         await endpoint.StopAsync(CancellationToken.None);
@@ -135,7 +135,7 @@ public class HealthEndpointSpecs
         int port = Http.FreePort();
         var state = new RunState { Phase = LaunchPhase.Done, ExitCode = 0 };
         using var endpoint = new HealthEndpoint(new LaunchOptions { HealthPort = port, HealthBind = "127.0.0.1" }, state,
-            new LoggerConfiguration().CreateLogger());
+            NullLogger.Instance);
         await endpoint.StartAsync(CancellationToken.None);
         Assert.Equal(port, await endpoint.Listening.Task);
 

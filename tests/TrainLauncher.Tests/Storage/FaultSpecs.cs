@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using Microsoft.Extensions.Logging.Abstractions;
 using TrainLauncher.Storage;
 using TrainLauncher.Tests.Storage.Support;
 
@@ -43,7 +44,7 @@ public class FaultSpecs(S3rverFixture s3) : IClassFixture<S3rverFixture>, IAsync
             return;
         await s3.CreateBucketAsync("faults");
         using var direct = new ObjectStore(s3.Settings(), Tuning);
-        await direct.UploadDirectoryAsync(source, app, _ => { }, CancellationToken.None);
+        await direct.UploadDirectoryAsync(source, app, NullLogger.Instance, CancellationToken.None);
     }
 
     public async Task DisposeAsync()
@@ -136,7 +137,7 @@ public class FaultSpecs(S3rverFixture s3) : IClassFixture<S3rverFixture>, IAsync
             : new Fault.Status(403, "InvalidAccessKeyId");
         using var store = new ObjectStore(s3.Settings(proxy.Endpoint, keyId: "WRONGKEY1"), Tuning);
 
-        var error = await Assert.ThrowsAsync<ObjectStoreException>(() => store.DownloadPrefixAsync(app, Target, _ => { }, CancellationToken.None));
+        var error = await Assert.ThrowsAsync<ObjectStoreException>(() => store.DownloadPrefixAsync(app, Target, NullLogger.Instance, CancellationToken.None));
 
         Assert.Equal(
             $"cannot list obs://faults/jobs/app/: access denied by {proxy.Endpoint} (InvalidAccessKeyId): check the access key id and secret key (WRON***** from AWS_ACCESS_KEY_ID)",
@@ -151,7 +152,7 @@ public class FaultSpecs(S3rverFixture s3) : IClassFixture<S3rverFixture>, IAsync
         using var store = new ObjectStore(s3.Settings(), Tuning);
 
         var error = await Assert.ThrowsAsync<ObjectStoreException>(() =>
-            store.DownloadPrefixAsync(ObjectUrl.Parse("obs://no-such-bucket/app/"), Target, _ => { }, CancellationToken.None));
+            store.DownloadPrefixAsync(ObjectUrl.Parse("obs://no-such-bucket/app/"), Target, NullLogger.Instance, CancellationToken.None));
 
         Assert.Equal($"cannot list obs://no-such-bucket/app/: bucket 'no-such-bucket' does not exist at {s3.Endpoint}", error.Message);
     }
@@ -162,7 +163,7 @@ public class FaultSpecs(S3rverFixture s3) : IClassFixture<S3rverFixture>, IAsync
         using var store = new ObjectStore(s3.Settings(), Tuning);
 
         var error = await Assert.ThrowsAsync<ObjectStoreException>(() =>
-            store.DownloadPrefixAsync(ObjectUrl.Parse("obs://faults/jobs/nothing/"), Target, _ => { }, CancellationToken.None));
+            store.DownloadPrefixAsync(ObjectUrl.Parse("obs://faults/jobs/nothing/"), Target, NullLogger.Instance, CancellationToken.None));
 
         Assert.Equal("no objects under obs://faults/jobs/nothing/: the prefix is empty or does not exist", error.Message);
         Assert.False(Directory.Exists(Target));
@@ -174,7 +175,7 @@ public class FaultSpecs(S3rverFixture s3) : IClassFixture<S3rverFixture>, IAsync
         var closed = $"http://127.0.0.1:{S3rverFixture.FreePort()}";
         using var store = new ObjectStore(s3.Settings(closed), Tuning);
 
-        var error = await Assert.ThrowsAsync<ObjectStoreException>(() => store.DownloadPrefixAsync(app, Target, _ => { }, CancellationToken.None));
+        var error = await Assert.ThrowsAsync<ObjectStoreException>(() => store.DownloadPrefixAsync(app, Target, NullLogger.Instance, CancellationToken.None));
 
         Assert.Equal($"cannot list obs://faults/jobs/app/: cannot connect to {closed}: Connection refused (after 5 attempts)", error.Message);
         Assert.False(Directory.Exists(Target));
@@ -189,7 +190,7 @@ public class FaultSpecs(S3rverFixture s3) : IClassFixture<S3rverFixture>, IAsync
         using var store = new ObjectStore(s3.Settings(proxy.Endpoint), Tuning);
         var output = ObjectUrl.Parse("obs://faults/out/");
 
-        await store.UploadDirectoryAsync(Path.Combine(source, "lib"), output, _ => { }, CancellationToken.None);
+        await store.UploadDirectoryAsync(Path.Combine(source, "lib"), output, NullLogger.Instance, CancellationToken.None);
 
         using var raw = s3.RawClient();
         using var response = await raw.GetObjectAsync("faults", "out/util.py");
@@ -202,7 +203,7 @@ public class FaultSpecs(S3rverFixture s3) : IClassFixture<S3rverFixture>, IAsync
     private async Task FetchThroughProxyAsync()
     {
         using var store = new ObjectStore(s3.Settings(proxy.Endpoint), Tuning);
-        await store.DownloadPrefixAsync(app, Target, _ => { }, CancellationToken.None);
+        await store.DownloadPrefixAsync(app, Target, NullLogger.Instance, CancellationToken.None);
     }
 
     /// <summary>The module's contract: it wrote into the target only; the caller removes the target.</summary>

@@ -1,4 +1,5 @@
 using Amazon.S3;
+using Microsoft.Extensions.Logging.Abstractions;
 using TrainLauncher.Storage;
 using TrainLauncher.Tests.Storage.Support;
 using TrainLauncher.Tests.Support;
@@ -40,7 +41,7 @@ public class LauncherStorageSpecs(S3rverFixture s3) : IClassFixture<S3rverFixtur
             return;
         await s3.CreateBucketAsync(Bucket);
         using var seed = new ObjectStore(s3.Settings());
-        await seed.UploadDirectoryAsync(Source, ObjectUrl.Parse(App), _ => { }, CancellationToken.None);
+        await seed.UploadDirectoryAsync(Source, ObjectUrl.Parse(App), NullLogger.Instance, CancellationToken.None);
     }
 
     public async Task DisposeAsync()

@@ -1,6 +1,8 @@
 using Amazon.S3.Model;
+using Microsoft.Extensions.Logging.Abstractions;
 using TrainLauncher.Storage;
 using TrainLauncher.Tests.Storage.Support;
+using TrainLauncher.Tests.Support;
 
 namespace TrainLauncher.Tests.Storage;
 
@@ -36,9 +38,9 @@ public class RoundTripSpecs(S3rverFixture s3) : IClassFixture<S3rverFixture>, ID
         using var store = new ObjectStore(s3.Settings(), Tuning);
         var lines = new List<string>();
 
-        var up = await store.UploadDirectoryAsync(source, url, lines.Add, CancellationToken.None);
+        var up = await store.UploadDirectoryAsync(source, url, new ListLogger(lines), CancellationToken.None);
         var target = Path.Combine(work.FullName, "fetched");
-        var down = await store.DownloadPrefixAsync(url, target, lines.Add, CancellationToken.None);
+        var down = await store.DownloadPrefixAsync(url, target, new ListLogger(lines), CancellationToken.None);
 
         Assert.Equal(TestTree.Snapshot(source), TestTree.Snapshot(target));
         Assert.Equal((6, 100_305_113L), (up.Files, up.Bytes));
@@ -57,8 +59,8 @@ public class RoundTripSpecs(S3rverFixture s3) : IClassFixture<S3rverFixture>, ID
         File.WriteAllText(log, "the job log\n");
         using var store = new ObjectStore(s3.Settings(), Tuning);
 
-        await store.UploadDirectoryAsync(output, ObjectUrl.Parse("s3://uploads/train/out"), _ => { }, CancellationToken.None);
-        await store.UploadFileAsync(log, ObjectUrl.Parse("obs://uploads/logs/").Child("dls-log-7"), _ => { }, CancellationToken.None);
+        await store.UploadDirectoryAsync(output, ObjectUrl.Parse("s3://uploads/train/out"), NullLogger.Instance, CancellationToken.None);
+        await store.UploadFileAsync(log, ObjectUrl.Parse("obs://uploads/logs/").Child("dls-log-7"), NullLogger.Instance, CancellationToken.None);
 
         var stored = await ReadBucketAsync("uploads");
         Assert.Equal(
@@ -81,7 +83,7 @@ public class RoundTripSpecs(S3rverFixture s3) : IClassFixture<S3rverFixture>, ID
         await using var proxy = new FaultProxy(s3.Port);
         using var store = new ObjectStore(s3.Settings(proxy.Endpoint), Tuning);
 
-        await store.UploadFileAsync(file, ObjectUrl.Parse("obs://multipart/out/"), _ => { }, CancellationToken.None);
+        await store.UploadFileAsync(file, ObjectUrl.Parse("obs://multipart/out/"), NullLogger.Instance, CancellationToken.None);
 
         var parts = proxy.Seen.Where(s => s.Request.Method == "PUT" && s.Request.Query.Contains("partNumber=")).ToList();
         Assert.Equal(3, parts.Count); // 16 + 16 + 8 MiB
@@ -96,10 +98,10 @@ public class RoundTripSpecs(S3rverFixture s3) : IClassFixture<S3rverFixture>, ID
         TestTree.Write(source, Enumerable.Range(0, 7).ToDictionary(i => $"f{i}.txt", i => i * 10));
         using var store = new ObjectStore(s3.Settings(), Tuning with { ListPageSize = 2 });
         var url = ObjectUrl.Parse("obs://pages/p/");
-        await store.UploadDirectoryAsync(source, url, _ => { }, CancellationToken.None);
+        await store.UploadDirectoryAsync(source, url, NullLogger.Instance, CancellationToken.None);
 
         var target = Path.Combine(work.FullName, "fetched");
-        await store.DownloadPrefixAsync(url, target, _ => { }, CancellationToken.None);
+        await store.DownloadPrefixAsync(url, target, NullLogger.Instance, CancellationToken.None);
 
         Assert.Equal(TestTree.Snapshot(source), TestTree.Snapshot(target));
     }
@@ -115,7 +117,7 @@ public class RoundTripSpecs(S3rverFixture s3) : IClassFixture<S3rverFixture>, ID
         using var store = new ObjectStore(s3.Settings(), Tuning);
 
         var target = Path.Combine(work.FullName, "app");
-        await store.DownloadPrefixAsync(ObjectUrl.Parse("obs://markers/app/"), target, _ => { }, CancellationToken.None);
+        await store.DownloadPrefixAsync(ObjectUrl.Parse("obs://markers/app/"), target, NullLogger.Instance, CancellationToken.None);
 
         Assert.Equal(["data/", "src/", $"src/main.py 9 {TestTree.Sha256("print(1)\n"u8.ToArray())}"], TestTree.Snapshot(target));
     }

@@ -1,0 +1,22 @@
+using Microsoft.Extensions.Logging;
+
+namespace TrainLauncher.Output;
+
+/// <summary>The job log's failure policy at work (ids 500–599): stdout goes on, the log is repaired or written directly.</summary>
+internal static partial class OutputEvents
+{
+    [LoggerMessage(501, LogLevel.Warning, "the job log stopped taking output: {Reason}")]
+    public static partial void LogStopped(this ILogger log, string reason);
+
+    [LoggerMessage(502, LogLevel.Warning, "dls-pipe could not start ({Reason}); writing {Path} directly")]
+    public static partial void PipeToolNotStarted(this ILogger log, string reason, string path);
+
+    [LoggerMessage(503, LogLevel.Warning, "dls-pipe stopped taking the log ({Reason}); the launcher writes {Path} itself from here on")]
+    public static partial void PipeToolStopped(this ILogger log, string reason, string path);
+
+    [LoggerMessage(504, LogLevel.Warning, "dls-pipe exited with status {Status}; checking {Path} for missing bytes")]
+    public static partial void PipeToolExited(this ILogger log, int status, string path);
+
+    [LoggerMessage(505, LogLevel.Warning, "{Bytes} bytes of output were lost from {Path} when dls-pipe failed")]
+    public static partial void LogBytesLost(this ILogger log, long bytes, string path);
+}
