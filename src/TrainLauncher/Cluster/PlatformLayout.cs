@@ -14,6 +14,7 @@ namespace TrainLauncher.Cluster;
 internal sealed partial record PlatformLayout(int Rank, int Count, IReadOnlyList<HostEntry> Hosts, IReadOnlyList<string> Sources)
 {
     private const string BatchHostsFamily = "BATCH_CUSTOM<i>_HOSTS";
+    private const string TaskIndexVariable = "DLS_TASK_INDEX";
 
     /// <summary>A value one source gives for the rank or the node count, and how to name it.</summary>
     private sealed record Fact(string Shown, int Value);
@@ -24,7 +25,11 @@ internal sealed partial record PlatformLayout(int Rank, int Count, IReadOnlyList
         var ranks = new List<Fact>();
         var counts = new List<Fact>();
 
-        AddNumber(environment, "DLS_TASK_INDEX", 0, ranks, sources);
+        if (Value(environment, TaskIndexVariable) is { } taskIndex)
+        {
+            ranks.Add(new Fact($"{TaskIndexVariable}={taskIndex}", TaskIndex(environment)));
+            sources.Add(TaskIndexVariable);
+        }
         AddNumber(environment, "DLS_TASK_NUMBER", 1, counts, sources);
         AddNumber(environment, "MA_NUM_HOSTS", 1, counts, sources);
         var volcano = VolcanoJob.Read(environment);
@@ -78,6 +83,12 @@ internal sealed partial record PlatformLayout(int Rank, int Count, IReadOnlyList
 
         return new PlatformLayout(nodeRank, nodes, hosts, sources.Distinct().ToList());
     }
+
+    /// <summary>DLS_TASK_INDEX (default 0), parsed here only: the node rank, and the index in the
+    /// default log file's and the hostfile's names.</summary>
+    /// <exception cref="ClusterLayoutException">not a whole number</exception>
+    public static int TaskIndex(IReadOnlyDictionary<string, string> environment) =>
+        Value(environment, TaskIndexVariable) is { } text ? Number(TaskIndexVariable, text, 0) : 0;
 
     private static int? Agree(List<Fact> facts, string what)
     {

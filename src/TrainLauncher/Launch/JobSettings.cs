@@ -1,10 +1,12 @@
-using System.Globalization;
+using TrainLauncher.Cluster;
 
 namespace TrainLauncher.Launch;
 
 /// <summary>
 /// The platform variables of SPEC 2 that the flow reads, parsed and checked once, before any
-/// step acts: a malformed value stops the launch with one line naming the variable.
+/// step acts: a malformed value stops the launch with one line naming the variable. Each
+/// variable is read in one place: these here, the layout (DLS_TASK_INDEX included) in
+/// <see cref="PlatformLayout"/>, the key tools' in SecretDecryptor, the store's in ObjectStoreSettings.
 /// </summary>
 internal sealed record JobSettings
 {
@@ -13,6 +15,8 @@ internal sealed record JobSettings
     public string? JobId { get; init; }
     public int TaskIndex { get; init; }
     public string? AppUrl { get; init; }
+    /// <summary>DLS_TRAIN_URL: where --output-dir goes.</summary>
+    public string? TrainUrl { get; init; }
     public bool UseDnsTcp { get; init; }
     public bool UseDownloader { get; init; }
     public bool UseUploader { get; init; }
@@ -24,7 +28,7 @@ internal sealed record JobSettings
     {
         string home = NonEmpty(env, "DLS_USER_HOME_DIR") ?? NonEmpty(env, "HOME") ?? currentDirectory;
         string jobDir = NonEmpty(env, "DLS_USER_JOB_DIR") ?? Path.Combine(home, "user-job-dir");
-        int taskIndex = WholeNumber(env, "DLS_TASK_INDEX", 0);
+        int taskIndex = PlatformLayout.TaskIndex(env);
         string logFile = options.LogFile ?? $"/tmp/dls-task-{taskIndex}.log";
 
         bool useUploader = Switch(env, "DLS_USE_UPLOADER");
@@ -46,6 +50,7 @@ internal sealed record JobSettings
             JobId = NonEmpty(env, "DLS_JOB_ID"),
             TaskIndex = taskIndex,
             AppUrl = NonEmpty(env, "DLS_APP_URL"),
+            TrainUrl = NonEmpty(env, "DLS_TRAIN_URL"),
             UseDnsTcp = Switch(env, "DLS_USE_DNS_TCP"),
             UseDownloader = Switch(env, "DLS_USE_DOWNLOADER"),
             UseUploader = useUploader,
@@ -58,15 +63,6 @@ internal sealed record JobSettings
     public static bool Switch(IReadOnlyDictionary<string, string> env, string name) =>
         env.TryGetValue(name, out var v) && v.Length > 0 && v != "0";
 
-    public static string? NonEmpty(IReadOnlyDictionary<string, string> env, string name) =>
+    private static string? NonEmpty(IReadOnlyDictionary<string, string> env, string name) =>
         env.TryGetValue(name, out var v) && v.Length > 0 ? v : null;
-
-    public static int WholeNumber(IReadOnlyDictionary<string, string> env, string name, int fallback)
-    {
-        string? text = NonEmpty(env, name);
-        if (text is null) return fallback;
-        return int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int value)
-            ? value
-            : throw LaunchFailure.Setup($"{name} must be a whole number >= 0, got '{text}'");
-    }
 }

@@ -40,25 +40,25 @@ internal sealed class LaunchPipeline(
         string? reason = null;
         try
         {
-            plan = planner.Resolve();                                                               // 1-2, 4
+            plan = planner.Resolve();
             if (options.Plan)
             {
                 await PrintPlanAsync(planner, plan);
                 return;
             }
-            await new DnsFixer(_tools, log).FixAsync(plan, signals.Stopping);                       // 3
-            secrets = await Decryptor().DecryptIntoAsync(plan, state, log, signals.Stopping);       // 5
+            await new DnsFixer(_tools, log).FixAsync(plan, signals.Stopping);
+            secrets = await Decryptor().DecryptIntoAsync(plan, state, log, signals.Stopping);
             store = planner.StorageSettings(plan) is { } storage ? new ObjectStore(storage) : null;
             RunHeader.Print(log, plan, secrets);
-            JobDirectory.Enter(plan.Settings.JobDir);                                               // 6
-            jobLog = await JobLog.CreateAsync(plan.Settings.LogFile, plan.PipeTool, _tools);        // 7
-            if (await new CodeFetcher(_tools, console, store, log).FetchCodeAsync(plan, jobLog, state, signals.Stopping)) // 8
+            JobDirectory.Enter(plan.Settings.JobDir);
+            jobLog = await JobLog.CreateAsync(plan.Settings.LogFile, plan.PipeTool, _tools);
+            if (await new CodeFetcher(_tools, console, store, log).FetchCodeAsync(plan, jobLog, state, signals.Stopping))
             {
-                // The job's stop sequence, in order: a stop signal is forwarded and its grace runs
-                // inside the command step; then the uploads; then the summary.
-                status = await new CommandRunner(options, console, signals, state, log).RunAsync(plan, secrets, jobLog); // 9
+                // The stop sequence, in order: signal → grace (inside the command step: forwarded
+                // to the group, SIGKILL when the grace runs out) → uploads → summary.
+                status = await new CommandRunner(options, console, signals, state, log).RunAsync(plan, secrets, jobLog);
                 // Issue 15: the checkpoint sync's last pass goes here, after the command and before the upload.
-                await new JobUploader(_tools, store, state, log).UploadOutputsAsync(plan);         // 10a
+                await new JobUploader(_tools, store, state, log).UploadOutputsAsync(plan);
             }
             else
             {
@@ -84,9 +84,10 @@ internal sealed class LaunchPipeline(
             reason = $"stopped by {signal}; the command was not started";
         }
         // As run_train.sh: once the log exists it is uploaded, whatever ended the run — it says why.
-        if (plan is not null && jobLog is not null) await new JobUploader(_tools, store, state, log).UploadLogAsync(plan, jobLog); // 10b
+        if (plan is not null && jobLog is not null)
+            await new JobUploader(_tools, store, state, log).UploadLogAsync(plan, jobLog);
         store?.Dispose();
-        runEnd.Finish(status, reason, secrets, jobLog);                                             // 11
+        runEnd.Finish(status, reason, secrets, jobLog);
     }
 
     private SecretDecryptor Decryptor() => new(_tools, options.Tools);

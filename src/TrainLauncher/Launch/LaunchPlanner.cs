@@ -55,7 +55,7 @@ internal sealed class LaunchPlanner(LaunchOptions options, IReadOnlyDictionary<s
             PipeTool = settings.LogFile.Length > 0 ? tools.Find(options.Tools.Pipe) : null,
             UploadTool = uploadWithTool ? downloader : null,
             BuiltinLogUpload = settings.UseUploader && !uploadWithTool ? ParseUrl(settings.LogUploadDir!, "DLS_UPLOAD_LOG_OBS_DIR") : null,
-            OutputUpload = ResolveOutputUpload(settings.JobDir),
+            OutputUpload = ResolveOutputUpload(settings),
             Accelerators = accelerators,
             Gpus = gpus,
             Cluster = cluster,
@@ -76,12 +76,12 @@ internal sealed class LaunchPlanner(LaunchOptions options, IReadOnlyDictionary<s
         catch (ObjectStoreException e) { throw LaunchFailure.Setup(e.Message); }
     }
 
-    private (string Dir, ObjectUrl Url)? ResolveOutputUpload(string jobDir)
+    private (string Dir, ObjectUrl Url)? ResolveOutputUpload(JobSettings settings)
     {
         if (options.OutputDir is null) return null;
-        string url = JobSettings.NonEmpty(launcherEnvironment, "DLS_TRAIN_URL")
+        string url = settings.TrainUrl
             ?? throw LaunchFailure.Setup("--output-dir is set but DLS_TRAIN_URL is empty: set DLS_TRAIN_URL to obs://bucket/prefix/ or drop --output-dir");
-        return (Path.GetFullPath(options.OutputDir, jobDir), ParseUrl(url, "DLS_TRAIN_URL"));
+        return (Path.GetFullPath(options.OutputDir, settings.JobDir), ParseUrl(url, "DLS_TRAIN_URL"));
     }
 
     private static ObjectUrl ParseUrl(string url, string variable)
