@@ -1,6 +1,7 @@
 using System.Collections;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Serilog;
 using TrainLauncher.Launch;
@@ -37,10 +38,11 @@ internal static class Program
         if (ParseOptions(args, environment) is not { } options) return ExitCodes.LauncherFailure;
 
         Log.Logger = LauncherLogging.Create(options.LogLevel, options.LogFormat, ConsoleGate.Stdout);
-        var log = LauncherLogging.Events(Log.Logger);
+        using var loggers = LauncherLogging.Provider(Log.Logger);
+        var log = loggers.CreateLogger(LauncherLogging.Category);
         try
         {
-            using var host = LauncherHost.Build(options, environment, signals, Log.Logger, log);
+            using var host = LauncherHost.Build(options, environment, signals, loggers, log);
             var outcome = host.Services.GetRequiredService<LaunchOutcome>();
             await host.RunAsync();
             return outcome.ExitStatus;

@@ -29,9 +29,9 @@ internal static class LauncherLogging
             .WriteTo.Sink(new GateSink(console, format == LogFormat.Json ? new JsonEventFormatter() : new TextEventFormatter()))
             .CreateLogger();
 
-    /// <summary>The logger every launcher event is written to.</summary>
-    public static Microsoft.Extensions.Logging.ILogger Events(Serilog.ILogger serilog) =>
-        new SerilogLoggerFactory(serilog).CreateLogger(Category);
+    /// <summary>Serilog as the provider behind Microsoft.Extensions.Logging, for the launcher's
+    /// events (<see cref="Category"/>) and the host's own.</summary>
+    public static SerilogLoggerFactory Provider(Serilog.ILogger serilog) => new(serilog);
 
     private sealed class GateSink(ConsoleGate console, ITextFormatter formatter) : ILogEventSink
     {
