@@ -1,6 +1,3 @@
-using System.Text.Json;
-using System.Text.RegularExpressions;
-
 namespace TrainLauncher.Images;
 
 /// <summary>One layer: where its blob is in the archive and what identifies it across archives.</summary>

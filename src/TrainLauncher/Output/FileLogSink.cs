@@ -1,8 +1,6 @@
 using System.Runtime.InteropServices;
-using CliWrap;
 using Microsoft.Win32.SafeHandles;
 using TrainLauncher.Interop;
-using TrainLauncher.Supervision;
 
 namespace TrainLauncher.Output;
 

@@ -1,7 +1,5 @@
-using System.Runtime.InteropServices;
 using CliWrap;
 using Microsoft.Extensions.Logging;
-using Microsoft.Win32.SafeHandles;
 using TrainLauncher.Supervision;
 
 namespace TrainLauncher.Output;

@@ -1,6 +1,3 @@
-using System.Globalization;
-using System.Net;
-
 namespace TrainLauncher.Storage;
 
 /// <summary>Access key pair; <see cref="ToString"/> never shows the secret.</summary>
