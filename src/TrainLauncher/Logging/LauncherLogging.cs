@@ -24,8 +24,6 @@ internal static class LauncherLogging
     public static Logger Create(LogEventLevel level, LogFormat format, ConsoleGate console) =>
         new LoggerConfiguration()
             .MinimumLevel.Is(level)
-            // The host's own chatter ("Hosting starting", ...) is not a launcher event.
-            .MinimumLevel.Override("Microsoft", LogEventLevel.Warning)
             .WriteTo.Sink(new GateSink(console, format == LogFormat.Json ? new JsonEventFormatter() : new TextEventFormatter()))
             .CreateLogger();
 
