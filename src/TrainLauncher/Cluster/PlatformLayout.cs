@@ -88,7 +88,9 @@ internal sealed partial record PlatformLayout(int Rank, int Count, IReadOnlyList
     /// default log file's and the hostfile's names.</summary>
     /// <exception cref="ClusterLayoutException">not a whole number</exception>
     public static int TaskIndex(IReadOnlyDictionary<string, string> environment) =>
-        Value(environment, TaskIndexVariable) is { } text ? Number(TaskIndexVariable, text, 0) : 0;
+        Value(environment, TaskIndexVariable) is not { } text ? 0
+        : int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var index) ? index
+        : throw new ClusterLayoutException($"{TaskIndexVariable} must be a whole number >= 0, got '{text}'");
 
     private static int? Agree(List<Fact> facts, string what)
     {

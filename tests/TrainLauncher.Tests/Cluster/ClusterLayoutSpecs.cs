@@ -174,8 +174,8 @@ public sealed class ClusterLayoutSpecs
 
     // Each row: the environment, and how the one-line error must start (it names the variable).
     [Theory]
-    [InlineData("DLS_TASK_INDEX=abc", "DLS_TASK_INDEX=abc is not a whole number")]
-    [InlineData("DLS_TASK_INDEX=-1", "DLS_TASK_INDEX=-1 is not a whole number")]
+    [InlineData("DLS_TASK_INDEX=abc", "DLS_TASK_INDEX must be a whole number >= 0, got 'abc'")]
+    [InlineData("DLS_TASK_INDEX=-1", "DLS_TASK_INDEX must be a whole number >= 0, got '-1'")]
     [InlineData("DLS_TASK_NUMBER=0", "DLS_TASK_NUMBER=0 is not a whole number of at least 1")]
     [InlineData("DLS_TASK_NUMBER=two", "DLS_TASK_NUMBER=two is not a whole number")]
     [InlineData("MA_NUM_HOSTS=x", "MA_NUM_HOSTS=x is not a whole number")]
