@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging.Abstractions;
 using TrainLauncher.Storage;
 using TrainLauncher.Tests.Storage.Support;
 using TrainLauncher.Tests.Support;
@@ -24,7 +25,7 @@ public sealed class NoOpenSslSpecs(S3rverFixture s3) : IClassFixture<S3rverFixtu
         await s3.CreateBucketAsync(Bucket);
         dir.Write("source/run.sh", "echo ran\n");
         using var seed = new ObjectStore(s3.Settings());
-        await seed.UploadDirectoryAsync(dir["source"], ObjectUrl.Parse(App), _ => { }, CancellationToken.None);
+        await seed.UploadDirectoryAsync(dir["source"], ObjectUrl.Parse(App), NullLogger.Instance, CancellationToken.None);
     }
 
     public Task DisposeAsync()
