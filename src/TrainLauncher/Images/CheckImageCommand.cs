@@ -1,4 +1,5 @@
 using System.Globalization;
+using TrainLauncher.Output;
 
 namespace TrainLauncher.Images;
 
@@ -6,6 +7,8 @@ namespace TrainLauncher.Images;
 /// `trainlauncher check-image IMAGE.tar [--base BASE.tar | --base-layers N] [--home DIR] [--batch]`:
 /// checks an image against the platform's rules before it is uploaded.
 /// Exit 0 clean, 1 broken rules (one line each), 2 unreadable input or bad arguments (one line).
+/// Every line is escaped: names inside an archive are the image author's text and must not
+/// split or forge a line.
 /// </summary>
 internal static class CheckImageCommand
 {
@@ -18,14 +21,16 @@ internal static class CheckImageCommand
 
     public static int Run(IReadOnlyList<string> args, TextWriter output)
     {
+        void Line(string text) => output.WriteLine(OneLine.Escape(text));
+
         if (args is ["--help"] or ["-h"])
         {
-            output.WriteLine(Usage);
+            Line(Usage);
             return Clean;
         }
         if (!TryParse(args, out var request, out var error))
         {
-            output.WriteLine($"check-image: {error}; {Usage}");
+            Line($"check-image: {error}; {Usage}");
             return Unreadable;
         }
         try
@@ -35,20 +40,27 @@ internal static class CheckImageCommand
                 : ReadBase(request.BasePath);
             using var image = ImageFiles.OpenArchive(request.ImagePath);
             var summary = ImageChecker.Check(image, new CheckSettings(selection, request.Home, request.Batch),
-                finding => output.WriteLine(finding.ToString()));
-            output.WriteLine(summary.Findings == 0
+                finding => Line(finding.ToString()));
+            Line(summary.Findings == 0
                 ? $"check-image: {request.ImagePath} is clean ({Describe(summary)})"
                 : $"check-image: {request.ImagePath} breaks {summary.Findings} rule(s) ({Describe(summary)})");
             return summary.Findings == 0 ? Clean : RulesBroken;
         }
         catch (ImageFormatException e)
         {
-            output.WriteLine($"check-image: {e.Message}");
+            Line($"check-image: {e.Message}");
             return Unreadable;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            output.WriteLine($"check-image: cannot read {request.ImagePath}: {e.Message}");
+            Line($"check-image: cannot read {request.ImagePath}: {e.Message}");
+            return Unreadable;
+        }
+        catch (Exception e)
+        {
+            // Last resort, never expected: the fuzz targets call the reader without this net
+            // and count any such exception as a crash to fix.
+            Line($"check-image: {request.ImagePath}: internal error reading the image ({e.GetType().Name}: {e.Message})");
             return Unreadable;
         }
     }

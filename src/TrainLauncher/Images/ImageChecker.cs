@@ -12,6 +12,8 @@ internal sealed class ImageChecker
     private readonly Action<Finding> _report;
     private readonly HashSet<string> _baseProtected = new(StringComparer.Ordinal);
     private readonly HashSet<string> _baseSetuidRoot = new(StringComparer.Ordinal);
+    /// <summary>Every root-owned setuid/setgid file of the layers so far, base or not, by path: a hard link shares its mode.</summary>
+    private readonly Dictionary<string, UnixFileMode> _setuidRoot = new(StringComparer.Ordinal);
     private readonly Dictionary<string, int> _batchPaths = new(StringComparer.Ordinal);
     private long _totalBytes;
     private (string Path, long Size, int Layer, string LayerId) _largest = ("/", 0, 0, "");
@@ -39,10 +41,12 @@ internal sealed class ImageChecker
             {
                 Account(entry, number, layer.ShortId);
                 TrackBatch(entry, number);
+                var setuid = SetuidRootMode(entry);
                 if (i < baseCount)
-                    RecordBase(entry);
+                    RecordBase(entry, setuid);
                 else
-                    CheckEntry(entry, number, layer.ShortId);
+                    CheckEntry(entry, setuid, number, layer.ShortId);
+                TrackSetuid(entry, setuid);
             }
         }
         if (_totalBytes > ImageRules.MaxImageBytes)
@@ -84,7 +88,7 @@ internal sealed class ImageChecker
             _largest = (entry.Path, entry.Size, layer, layerId);
     }
 
-    private void RecordBase(LayerEntry entry)
+    private void RecordBase(LayerEntry entry, UnixFileMode? setuid)
     {
         switch (entry.Kind)
         {
@@ -98,11 +102,11 @@ internal sealed class ImageChecker
         }
         if (ImageRules.IsProtectedEtc(entry.Path) || LayerReader.ParentOf(entry.Path) == _settings.Home)
             _baseProtected.Add(entry.Path);
-        if (IsSetuidRoot(entry))
+        if (setuid is not null)
             _baseSetuidRoot.Add(entry.Path);
     }
 
-    private void CheckEntry(LayerEntry entry, int layer, string layerId)
+    private void CheckEntry(LayerEntry entry, UnixFileMode? setuid, int layer, string layerId)
     {
         void Broken(string problem) => Report(new Finding(entry.Path, problem, layer, layerId));
 
@@ -132,8 +136,36 @@ internal sealed class ImageChecker
         else if (LayerReader.ParentOf(entry.Path) == _settings.Home
                  && (_baseProtected.Contains(entry.Path) || ImageRules.IsPlatformToolName(entry.Path, _settings.Home)))
             Broken($"platform tool in {_settings.Home} {change}");
-        if (IsSetuidRoot(entry) && !_baseSetuidRoot.Contains(entry.Path))
-            Broken($"new root-owned file with setuid/setgid (mode {Octal(entry.Mode)})");
+        if (setuid is { } mode && !_baseSetuidRoot.Contains(entry.Path))
+            Broken($"new root-owned file with setuid/setgid (mode {Octal(mode)})"
+                + (IsSetuidRoot(entry) ? "" : $" via a hard link to {entry.LinkTarget}"));
+    }
+
+    /// <summary>
+    /// The mode of a root-owned setuid/setgid file, as its header says or, for a hard link, as
+    /// the file it shares is (a link's header may claim any mode and owner); null for any other entry.
+    /// </summary>
+    private UnixFileMode? SetuidRootMode(LayerEntry entry) =>
+        IsSetuidRoot(entry) ? entry.Mode
+        : entry is { Kind: LayerEntryKind.HardLink, LinkTarget: { } target } && _setuidRoot.TryGetValue(target, out var mode) ? mode
+        : null;
+
+    private void TrackSetuid(LayerEntry entry, UnixFileMode? setuid)
+    {
+        switch (entry.Kind)
+        {
+            case LayerEntryKind.Whiteout or LayerEntryKind.OpaqueWhiteout:
+                bool self = entry.Kind == LayerEntryKind.Whiteout;
+                foreach (var path in _setuidRoot.Keys.Where(path => Covers(entry.Path, self, path)).ToList())
+                    _setuidRoot.Remove(path);
+                break;
+            default:
+                if (setuid is { } mode)
+                    _setuidRoot[entry.Path] = mode;
+                else
+                    _setuidRoot.Remove(entry.Path);
+                break;
+        }
     }
 
     /// <summary>What a deletion of root (and below it, or only below it for an opaque marker) removes that is protected.</summary>

@@ -67,11 +67,11 @@ internal abstract class ImageFiles : IDisposable
     {
         public override string Describe => describe;
 
-        public override bool Contains(string name) => members.ContainsKey(name);
+        public override bool Contains(string name) => members.ContainsKey(MemberName(name));
 
         public override Stream Open(string name)
         {
-            var (offset, length) = members[name];
+            var (offset, length) = members[MemberName(name)];
             return new WindowStream(archive, offset, length);
         }
 
@@ -82,31 +82,70 @@ internal abstract class ImageFiles : IDisposable
             if (!archive.CanSeek)
                 throw new ImageFormatException($"{describe}: the archive must be a regular file (seekable)");
             var members = new Dictionary<string, (long, long)>(StringComparer.Ordinal);
+            var links = new Dictionary<string, string>(StringComparer.Ordinal);
             long archiveLength = archive.Length;
             try
             {
                 using var reader = new TarReader(archive, leaveOpen: true);
                 while (reader.GetNextEntry(copyData: false) is { } entry)
                 {
-                    if (entry.EntryType is not (TarEntryType.RegularFile or TarEntryType.V7RegularFile or TarEntryType.ContiguousFile))
-                        continue;
-                    // A seekable TarReader skips data by seeking, so a cut-off member is only
-                    // noticed here: its declared data runs past the end of the file.
-                    if (entry.DataOffset + entry.Length > archiveLength)
-                        throw new ImageFormatException(
-                            $"{describe}: truncated archive: {entry.Name} declares {entry.Length} bytes but the file ends first");
-                    members[MemberName(entry.Name)] = (entry.DataOffset, entry.Length);
+                    string name = MemberName(entry.Name);
+                    switch (entry.EntryType)
+                    {
+                        case TarEntryType.RegularFile or TarEntryType.V7RegularFile or TarEntryType.ContiguousFile:
+                            // A seekable TarReader skips data by seeking, so a cut-off member is only
+                            // noticed here: its declared data runs past the end of the file.
+                            if (entry.DataOffset + entry.Length > archiveLength)
+                                throw new ImageFormatException(
+                                    $"{describe}: truncated archive: {entry.Name} declares {entry.Length} bytes but the file ends first");
+                            members[name] = (entry.DataOffset, entry.Length);
+                            links.Remove(name);
+                            break;
+                        case TarEntryType.SymbolicLink:
+                            // Legacy docker save writes a repeated layer as ID/layer.tar -> ../FIRST/layer.tar.
+                            // An absolute target leaves the archive: the name stays unresolved.
+                            if (entry.LinkName.StartsWith('/'))
+                                links.Remove(name);
+                            else
+                                links[name] = MemberName(LayerReader.ParentOf("/" + name) + "/" + entry.LinkName);
+                            members.Remove(name);
+                            break;
+                        case TarEntryType.HardLink:
+                            links[name] = MemberName(entry.LinkName);
+                            members.Remove(name);
+                            break;
+                    }
                 }
             }
             catch (Exception e) when (e is InvalidDataException or EndOfStreamException or FormatException or ArgumentException)
             {
                 throw new ImageFormatException($"{describe}: not a readable tar archive ({e.Message})", e);
             }
+            foreach (var (name, target) in links)
+            {
+                if (Resolve(target, members, links) is { } data)
+                    members[name] = data;
+            }
             if (members.Count == 0)
                 throw new ImageFormatException($"{describe}: not a tar archive, or an empty one");
             return new TarFiles(archive, describe, members);
         }
 
-        private static string MemberName(string name) => name.StartsWith("./", StringComparison.Ordinal) ? name[2..] : name;
+        /// <summary>The data a link leads to through at most a few more links; null for a loop or a missing target.</summary>
+        private static (long, long)? Resolve(string target, Dictionary<string, (long, long)> members, Dictionary<string, string> links)
+        {
+            for (int hops = 0; hops < 8; hops++)
+            {
+                if (members.TryGetValue(target, out var data))
+                    return data;
+                if (!links.TryGetValue(target, out var next))
+                    return null;
+                target = next;
+            }
+            return null;
+        }
+
+        /// <summary>"./a//b/../c" and "a/c" name the same member; ".." stops at the archive's root.</summary>
+        private static string MemberName(string name) => LayerReader.Normalize(name)[1..];
     }
 }

@@ -9,8 +9,6 @@ namespace TrainLauncher.Images;
 /// </summary>
 internal static partial class ImageLayout
 {
-    private const int MaxJsonBytes = 16 << 20;
-
     public static IReadOnlyList<LayerRef> ReadLayers(ImageFiles files)
     {
         if (files.Contains("manifest.json"))
@@ -22,19 +20,19 @@ internal static partial class ImageLayout
 
     private static IReadOnlyList<LayerRef> ReadDockerSave(ImageFiles files)
     {
-        using var manifest = ReadJson(files, "manifest.json");
-        var images = manifest.RootElement;
+        using var manifest = ImageDocument.Read(files, "manifest.json");
+        var images = manifest.Root;
         if (images.ValueKind != JsonValueKind.Array || images.GetArrayLength() == 0)
-            throw Bad(files, "manifest.json", "expected a non-empty array of images");
+            throw manifest.Bad("expected a non-empty array of images");
         if (images.GetArrayLength() > 1)
-            throw Bad(files, "manifest.json", $"holds {images.GetArrayLength()} images; save one image per archive");
-        var image = images[0];
-        string config = RequiredString(files, "manifest.json", image, "Config");
-        if (!image.TryGetProperty("Layers", out var layers) || layers.ValueKind != JsonValueKind.Array)
-            throw Bad(files, "manifest.json", "no Layers array");
+            throw manifest.Bad($"holds {images.GetArrayLength()} images; save one image per archive");
+        var image = manifest.Object(images[0], "[0]");
+        string config = manifest.RequiredString(image, "", "Config");
+        if (ImageDocument.Optional(image, "Layers") is not { ValueKind: JsonValueKind.Array } layers)
+            throw manifest.Bad("no Layers array");
         var blobs = new List<string>();
-        foreach (var layer in layers.EnumerateArray())
-            blobs.Add(layer.ValueKind == JsonValueKind.String ? layer.GetString()! : throw Bad(files, "manifest.json", "a layer is not a string"));
+        foreach (var (_, layer) in ImageDocument.Items(layers, "Layers"))
+            blobs.Add(layer.ValueKind == JsonValueKind.String ? manifest.String(layer, "a layer") : throw manifest.Bad("a layer is not a string"));
         var diffIds = ReadDiffIds(files, config, blobs.Count);
         var result = new List<LayerRef>();
         for (int i = 0; i < blobs.Count; i++)
@@ -47,28 +45,29 @@ internal static partial class ImageLayout
 
     private static IReadOnlyList<LayerRef> ReadOci(ImageFiles files)
     {
-        using var index = ReadJson(files, "index.json");
-        var manifestDigest = PickManifest(files, "index.json", index.RootElement);
+        string manifestDigest;
+        using (var index = ImageDocument.Read(files, "index.json"))
+            manifestDigest = PickManifest(index);
         // An index may point at another index (multi-platform); follow it a few levels at most.
         for (int depth = 0; depth < 4; depth++)
         {
             string blob = BlobPath(files, "index.json", manifestDigest);
             RequireMember(files, "index.json", blob);
-            using var document = ReadJson(files, blob);
-            var root = document.RootElement;
-            if (root.ValueKind == JsonValueKind.Object && root.TryGetProperty("manifests", out _))
+            using var document = ImageDocument.Read(files, blob);
+            var root = document.Root;
+            if (ImageDocument.Optional(root, "manifests") is not null)
             {
-                manifestDigest = PickManifest(files, blob, root);
+                manifestDigest = PickManifest(document);
                 continue;
             }
-            if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("layers", out var layers) || layers.ValueKind != JsonValueKind.Array)
-                throw Bad(files, blob, "an image manifest without a layers array");
-            if (!root.TryGetProperty("config", out var config) || config.ValueKind != JsonValueKind.Object)
-                throw Bad(files, blob, "an image manifest without a config");
-            string configBlob = BlobPath(files, blob, RequiredString(files, blob, config, "digest"));
+            if (ImageDocument.Optional(root, "layers") is not { ValueKind: JsonValueKind.Array } layers)
+                throw document.Bad("an image manifest without a layers array");
+            if (ImageDocument.Optional(root, "config") is not { ValueKind: JsonValueKind.Object } config)
+                throw document.Bad("an image manifest without a config");
+            string configBlob = BlobPath(files, blob, document.RequiredString(config, "config", "digest"));
             var digests = new List<string>();
-            foreach (var layer in layers.EnumerateArray())
-                digests.Add(RequiredString(files, blob, layer, "digest"));
+            foreach (var (where, layer) in ImageDocument.Items(layers, "layers"))
+                digests.Add(document.RequiredString(layer, where, "digest"));
             var diffIds = ReadDiffIds(files, configBlob, digests.Count);
             var result = new List<LayerRef>();
             for (int i = 0; i < digests.Count; i++)
@@ -79,59 +78,51 @@ internal static partial class ImageLayout
             }
             return result;
         }
-        throw Bad(files, "index.json", "indexes nested too deep");
+        throw new ImageFormatException($"{files.Describe}: index.json: indexes nested too deep");
     }
 
-    private static string PickManifest(ImageFiles files, string name, JsonElement index)
+    private static string PickManifest(ImageDocument index)
     {
-        if (index.ValueKind != JsonValueKind.Object || !index.TryGetProperty("manifests", out var manifests)
-            || manifests.ValueKind != JsonValueKind.Array || manifests.GetArrayLength() == 0)
-            throw Bad(files, name, "no manifests listed");
-        if (manifests.GetArrayLength() == 1)
-            return RequiredString(files, name, manifests[0], "digest");
+        if (ImageDocument.Optional(index.Root, "manifests") is not { ValueKind: JsonValueKind.Array } manifests
+            || manifests.GetArrayLength() == 0)
+            throw index.Bad("no manifests listed");
+        var entries = ImageDocument.Items(manifests, "manifests").ToList();
+        if (entries.Count == 1)
+            return index.RequiredString(entries[0].Element, entries[0].Where, "digest");
         // Several entries: a multi-platform index; the platform runs linux/amd64 nodes.
-        foreach (var entry in manifests.EnumerateArray())
+        foreach (var (where, entry) in entries)
         {
-            if (entry.TryGetProperty("platform", out var platform)
-                && platform.TryGetProperty("os", out var os) && os.ValueEquals("linux")
-                && platform.TryGetProperty("architecture", out var arch) && arch.ValueEquals("amd64"))
-                return RequiredString(files, name, entry, "digest");
+            index.Object(entry, where);
+            if (ImageDocument.Optional(entry, "platform") is not { } platform)
+                continue;
+            index.Object(platform, where + ".platform");
+            if (OptionalString(index, platform, where + ".platform", "os") == "linux"
+                && OptionalString(index, platform, where + ".platform", "architecture") == "amd64")
+                return index.RequiredString(entry, where, "digest");
         }
-        throw Bad(files, name, $"holds {manifests.GetArrayLength()} images and none for linux/amd64; save one image per archive");
+        throw index.Bad($"holds {entries.Count} images and none for linux/amd64; save one image per archive");
     }
+
+    private static string? OptionalString(ImageDocument document, JsonElement element, string where, string property) =>
+        ImageDocument.Optional(element, property) is { } value ? document.String(value, $"{where}: \"{property}\"") : null;
 
     /// <summary>Config rootfs.diff_ids, or null when the config does not list one per layer.</summary>
     private static string[]? ReadDiffIds(ImageFiles files, string configName, int layerCount)
     {
         RequireMember(files, "the manifest", configName);
-        using var config = ReadJson(files, configName);
-        if (config.RootElement.ValueKind != JsonValueKind.Object
-            || !config.RootElement.TryGetProperty("rootfs", out var rootfs)
-            || !rootfs.TryGetProperty("diff_ids", out var ids) || ids.ValueKind != JsonValueKind.Array
-            || ids.GetArrayLength() != layerCount)
+        using var config = ImageDocument.Read(files, configName);
+        if (config.Root.ValueKind != JsonValueKind.Object)
+            throw config.Bad("the image config is not an object");
+        if (ImageDocument.Optional(config.Root, "rootfs") is not { } rootfs)
             return null;
-        return ids.EnumerateArray().Select(id => id.GetString() ?? "").ToArray();
+        config.Object(rootfs, "rootfs");
+        if (ImageDocument.Optional(rootfs, "diff_ids") is not { } ids)
+            return null;
+        var diffIds = ImageDocument.Items(config.Array(ids, "rootfs.diff_ids"), "rootfs.diff_ids")
+            .Select(item => config.String(item.Element, item.Where))
+            .ToArray();
+        return diffIds.Length == layerCount ? diffIds : null;
     }
-
-    private static JsonDocument ReadJson(ImageFiles files, string name)
-    {
-        using var stream = files.Open(name);
-        if (stream.Length > MaxJsonBytes)
-            throw Bad(files, name, $"{stream.Length} bytes is too large for image metadata");
-        try
-        {
-            return JsonDocument.Parse(stream);
-        }
-        catch (JsonException e)
-        {
-            throw Bad(files, name, $"not valid JSON ({e.Message})");
-        }
-    }
-
-    private static string RequiredString(ImageFiles files, string name, JsonElement element, string property) =>
-        element.ValueKind == JsonValueKind.Object && element.TryGetProperty(property, out var value) && value.ValueKind == JsonValueKind.String
-            ? value.GetString()!
-            : throw Bad(files, name, $"missing \"{property}\"");
 
     private static void RequireMember(ImageFiles files, string referrer, string member)
     {
@@ -143,15 +134,12 @@ internal static partial class ImageLayout
     private static string BlobPath(ImageFiles files, string referrer, string digest) =>
         DigestPattern().IsMatch(digest)
             ? "blobs/" + digest.Replace(':', '/')
-            : throw Bad(files, referrer, $"\"{digest}\" is not a digest");
+            : throw ImageDocument.Bad(files.Describe, referrer, $"\"{digest}\" is not a digest");
 
     private static string? DigestOfBlobPath(string blob) =>
         blob.StartsWith("blobs/", StringComparison.Ordinal) && blob.Count(c => c == '/') == 2
             ? blob["blobs/".Length..].Replace('/', ':')
             : null;
-
-    private static ImageFormatException Bad(ImageFiles files, string name, string why) =>
-        new($"{files.Describe}: {name}: {why}");
 
     [GeneratedRegex("^[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]{32,}$")]
     private static partial Regex DigestPattern();

@@ -66,7 +66,8 @@ internal static class LayerReader
             _ => LayerEntryKind.Other,
         };
         long size = kind == LayerEntryKind.File ? entry.Length : 0;
-        return new LayerEntry(path, kind, size, entry.Mode, entry.Uid);
+        string? target = kind == LayerEntryKind.HardLink ? Normalize(entry.LinkName) : null;
+        return new LayerEntry(path, kind, size, entry.Mode, entry.Uid, target);
     }
 
     /// <summary>"./usr/bin/", "usr//bin/./x/../" and "/usr/bin" all become "/usr/bin"; ".." stops at the root.</summary>

@@ -1,5 +1,6 @@
 using System.Formats.Tar;
 using System.Text;
+using System.Text.Json.Nodes;
 using TrainLauncher.Images;
 using static TrainLauncher.Tests.Images.ImageCheck;
 
@@ -172,6 +173,8 @@ public sealed class ImageInputSpecs
     [InlineData("""[{"Config":"c.json","Layers":[]},{"Config":"c.json","Layers":[]}]""", "holds 2 images; save one image per archive")]
     [InlineData("""{"Config": """, "manifest.json: not valid JSON")]
     [InlineData("""[{"Config":"c.json","Layers":[7]}]""", "a layer is not a string")]
+    [InlineData("""[{"Config":7,"Layers":[]}]""", "manifest.json: \"Config\" is not a string")]
+    [InlineData("""["c.json"]""", "manifest.json: [0] is not an object")]
     public void A_bad_docker_manifest_is_unreadable(string manifest, string expected)
     {
         using var dir = new TempDir();
@@ -198,6 +201,136 @@ public sealed class ImageInputSpecs
         File.WriteAllText(Path.Combine(layout, "index.json"), index);
 
         AssertUnreadable(ImageCheck.Run(layout), expected);
+    }
+
+    [Theory]
+    [InlineData("""{"rootfs":"layers"}""", "c.json: rootfs is not an object")]
+    [InlineData("""{"rootfs":{"type":"layers","diff_ids":[1]}}""", "c.json: rootfs.diff_ids[0] is not a string")]
+    [InlineData("""{"rootfs":{"type":"layers","diff_ids":"sha256:0"}}""", "c.json: rootfs.diff_ids is not an array")]
+    [InlineData("""[{"rootfs":{}}]""", "c.json: the image config is not an object")]
+    public void A_docker_config_of_the_wrong_shape_is_unreadable(string config, string expected)
+    {
+        using var dir = new TempDir();
+        string path = dir.File("image.tar");
+        using (var writer = new TarWriter(File.Create(path), TarEntryFormat.Pax))
+        {
+            TestImage.Write(writer, "l/layer.tar", BaseLayer().Tar());
+            TestImage.Write(writer, "c.json", Encoding.UTF8.GetBytes(config));
+            TestImage.Write(writer, "manifest.json", Encoding.UTF8.GetBytes("""[{"Config":"c.json","Layers":["l/layer.tar"]}]"""));
+        }
+
+        AssertUnreadable(ImageCheck.Run(path), expected);
+    }
+
+    /// <summary>
+    /// OCI documents of the wrong shape: JSON that parses, with an array, number or string where
+    /// an object or string belongs. MANIFEST and CONFIG stand for the image's real digests.
+    /// </summary>
+    [Theory]
+    [InlineData("index", """{"manifests":[1,2]}""", "index.json: manifests[0] is not an object")]
+    [InlineData("index", """{"manifests":[1]}""", "index.json: manifests[0] is not an object")]
+    [InlineData("index", """{"manifests":[{"digest":7}]}""", "index.json: manifests[0]: \"digest\" is not a string")]
+    [InlineData("index", """{"manifests":[{"digest":"MANIFEST","platform":"linux"},{"digest":"MANIFEST"}]}""", "index.json: manifests[0].platform is not an object")]
+    [InlineData("index", """{"manifests":[{"digest":"MANIFEST","platform":{"os":1,"architecture":"amd64"}},{"digest":"MANIFEST"}]}""", "index.json: manifests[0].platform: \"os\" is not a string")]
+    [InlineData("index", """{"manifests":[{"digest":"MANIFEST","platform":[]},{"digest":"MANIFEST"}]}""", "index.json: manifests[0].platform is not an object")]
+    [InlineData("manifest", """{"config":{"digest":"CONFIG"},"layers":[{"digest":["sha256:0"]}]}""", "layers[0]: \"digest\" is not a string")]
+    [InlineData("manifest", """{"config":{"digest":"CONFIG"},"layers":[5]}""", "layers[0] is not an object")]
+    [InlineData("config", """{"rootfs":"layers"}""", "rootfs is not an object")]
+    [InlineData("config", """{"rootfs":{"type":"layers","diff_ids":[1,2]}}""", "rootfs.diff_ids[0] is not a string")]
+    [InlineData("config", """{"rootfs":{"type":"layers","diff_ids":["sha256:0",{"a":1}]}}""", "rootfs.diff_ids[1] is not a string")]
+    [InlineData("config", "\"just text\"", "the image config is not an object")]
+    public void An_oci_document_of_the_wrong_shape_is_unreadable(string document, string json, string expected)
+    {
+        using var dir = new TempDir();
+        string layout = dir.File("oci");
+        new TestImage(BaseLayer(), LauncherLayer()).WriteOciDirectory(layout);
+        string index = Path.Combine(layout, "index.json");
+        string manifestDigest = JsonNode.Parse(File.ReadAllText(index))!["manifests"]![0]!["digest"]!.GetValue<string>();
+        string manifest = Path.Combine(layout, "blobs", manifestDigest.Replace(':', '/'));
+        string configDigest = JsonNode.Parse(File.ReadAllText(manifest))!["config"]!["digest"]!.GetValue<string>();
+        string config = Path.Combine(layout, "blobs", configDigest.Replace(':', '/'));
+        File.WriteAllText(document switch { "index" => index, "manifest" => manifest, _ => config },
+            json.Replace("MANIFEST", manifestDigest).Replace("CONFIG", configDigest));
+
+        AssertUnreadable(ImageCheck.Run(layout), expected);
+    }
+
+    /// <summary>
+    /// docker save before Docker 25 writes each layer as ID/layer.tar and a layer it already wrote
+    /// as a symlink ID2/layer.tar -> ../ID/layer.tar (moby image/tarexport/save.go). The archive
+    /// is sorted by name, so the symlink may come before its target, as here.
+    /// </summary>
+    [Fact]
+    public void A_legacy_docker_save_that_repeats_a_layer_reads_the_repeat_through_its_symlink()
+    {
+        using var dir = new TempDir();
+        var repeated = new TestLayer().File("usr/local/bin/tool");
+        byte[][] tars = [BaseLayer().Tar(), repeated.Tar(), LauncherLayer().Tar()];
+        string path = dir.File("legacy.tar");
+        using (var writer = new TarWriter(File.Create(path), TarEntryFormat.Ustar))
+        {
+            writer.WriteEntry(new UstarTarEntry(TarEntryType.Directory, "1111-repeat/"));
+            writer.WriteEntry(new UstarTarEntry(TarEntryType.SymbolicLink, "1111-repeat/layer.tar") { LinkName = "../3333-tool/layer.tar" });
+            TestImage.Write(writer, "2222-base/layer.tar", tars[0]);
+            TestImage.Write(writer, "3333-tool/layer.tar", tars[1]);
+            TestImage.Write(writer, "4444-launcher/layer.tar", tars[2]);
+            string diffIds = string.Join(',', new[] { tars[0], tars[1], tars[2], tars[1] }.Select(t => $"\"{TestImage.Sha256(t)}\""));
+            TestImage.Write(writer, "c.json", Encoding.UTF8.GetBytes($$$"""{"rootfs":{"type":"layers","diff_ids":[{{{diffIds}}}]}}"""));
+            TestImage.Write(writer, "manifest.json", Encoding.UTF8.GetBytes(
+                """[{"Config":"c.json","Layers":["2222-base/layer.tar","3333-tool/layer.tar","4444-launcher/layer.tar","1111-repeat/layer.tar"]}]"""));
+        }
+
+        var (exit, lines) = ImageCheck.Run(path);
+
+        Assert.Equal(CheckImageCommand.RulesBroken, exit);
+        Assert.Equal(["/usr/local/bin/tool: added or changed under /usr (layer 2 ", "/usr/local/bin/tool: added or changed under /usr (layer 4 "],
+            Findings(lines).Select(l => l[..l.IndexOf("sha256:", StringComparison.Ordinal)]));
+        Assert.Equal($"check-image: {path} breaks 2 rule(s) (4 layers, 1 base, 0.00 GB)", lines[^1]);
+    }
+
+    [Theory]
+    [InlineData("../2/layer.tar", "../1/layer.tar")] // a loop
+    [InlineData("../9/layer.tar", "../1/layer.tar")] // to nothing
+    [InlineData("/etc/passwd", "../1/layer.tar")] // out of the archive
+    public void A_layer_symlink_that_loops_or_leads_nowhere_is_unreadable(string first, string second)
+    {
+        using var dir = new TempDir();
+        string path = dir.File("image.tar");
+        using (var writer = new TarWriter(File.Create(path), TarEntryFormat.Ustar))
+        {
+            writer.WriteEntry(new UstarTarEntry(TarEntryType.SymbolicLink, "1/layer.tar") { LinkName = first });
+            writer.WriteEntry(new UstarTarEntry(TarEntryType.SymbolicLink, "2/layer.tar") { LinkName = second });
+            TestImage.Write(writer, "c.json", Encoding.UTF8.GetBytes("{}"));
+            TestImage.Write(writer, "manifest.json", Encoding.UTF8.GetBytes("""[{"Config":"c.json","Layers":["1/layer.tar"]}]"""));
+        }
+
+        AssertUnreadable(ImageCheck.Run(path), "manifest.json names 1/layer.tar, which is not in the archive");
+    }
+
+    [Fact]
+    public void Names_with_newlines_or_control_characters_cannot_forge_a_line()
+    {
+        using var dir = new TempDir();
+        // ustar keeps the raw name in its header (System.Formats.Tar refuses a newline in a pax record).
+        var layer = new MemoryStream();
+        using (var writer = new TarWriter(layer, TarEntryFormat.Ustar, leaveOpen: true))
+            writer.WriteEntry(new UstarTarEntry(TarEntryType.RegularFile, "usr/bin/x\ncheck-image: all is clean\u0007\u001b[2K"));
+        string path = dir.File("image.tar");
+        using (var writer = new TarWriter(File.Create(path), TarEntryFormat.Pax))
+        {
+            TestImage.Write(writer, "base/layer.tar", BaseLayer().Tar());
+            TestImage.Write(writer, "evil/layer.tar", layer.ToArray());
+            TestImage.Write(writer, "c.json", Encoding.UTF8.GetBytes("{}"));
+            TestImage.Write(writer, "manifest.json", Encoding.UTF8.GetBytes("""[{"Config":"c.json","Layers":["base/layer.tar","evil/layer.tar"]}]"""));
+        }
+
+        var (exit, lines) = ImageCheck.Run(path);
+
+        Assert.True(exit == CheckImageCommand.RulesBroken, string.Join('\n', lines));
+        Assert.Equal(2, lines.Length);
+        Assert.Equal(@"/usr/bin/x\ncheck-image: all is clean\x07\x1b[2K: added or changed under /usr (layer 2 evil/layer.tar)", lines[0]);
+
+        Assert.Single(ImageCheck.Run(path + "\nforged").Lines); // a missing archive named with a newline
     }
 
     [Fact]

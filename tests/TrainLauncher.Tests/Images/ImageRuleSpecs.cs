@@ -55,6 +55,11 @@ public sealed class ImageRuleSpecs
         ["adds a setuid root file"] = (l => l.File("opt/su", mode: Setuid755), "/opt/su", "new root-owned file with setuid/setgid (mode 4755)"),
         ["adds a setgid root file"] = (l => l.File("opt/sg", mode: Setgid755), "/opt/sg", "new root-owned file with setuid/setgid (mode 2755)"),
         ["hard-links a setuid root file"] = (l => l.File("opt/su", mode: Setuid755).HardLink("opt/su2", "opt/su", Setuid755), "/opt/su2", "new root-owned file with setuid/setgid (mode 4755)"),
+        // The header of a hard link may claim any mode and owner: the file is the target's inode.
+        ["hard-links the base's setuid sudo into the home dir"] = (l => l.HardLink("home/work/su", "usr/bin/sudo", (UnixFileMode)0b110_100_100, uid: 1000),
+            "/home/work/su", "new root-owned file with setuid/setgid (mode 4755) via a hard link to /usr/bin/sudo"),
+        ["hard-links a setuid file added in the same layer"] = (l => l.File("opt/su", mode: Setuid755).HardLink("opt/again", "opt/su", (UnixFileMode)0b110_100_100, uid: 1000),
+            "/opt/again", "new root-owned file with setuid/setgid (mode 4755) via a hard link to /opt/su"),
     };
 
     public static TheoryData<string> BrokenCases => new(Broken.Keys);
@@ -88,6 +93,17 @@ public sealed class ImageRuleSpecs
         var (exit, _) = ImageCheck.Run(Write(image, dir, Form.DockerSave));
 
         Assert.Equal(CheckImageCommand.Clean, exit);
+    }
+
+    [Fact]
+    public void A_hard_link_to_a_base_file_without_setuid_is_allowed()
+    {
+        using var dir = new TempDir();
+        var image = new TestImage(BaseLayer(), new TestLayer().HardLink("home/work/python", "usr/bin/python3", uid: 1000));
+
+        var (exit, lines) = ImageCheck.Run(Write(image, dir, Form.DockerSave));
+
+        Assert.True(exit == CheckImageCommand.Clean, string.Join('\n', lines));
     }
 
     [Fact]
