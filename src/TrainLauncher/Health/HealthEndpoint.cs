@@ -18,8 +18,11 @@ namespace TrainLauncher.Health;
 /// </summary>
 internal sealed class HealthEndpoint(LaunchOptions options, RunState state, ILogger log) : IHostedService, IDisposable
 {
-    private const int MaxRequestBytes = 8 << 10;
-    private static readonly TimeSpan ClientTimeout = TimeSpan.FromSeconds(5);
+    /// <summary>Open connections at most; a newer one closes the oldest idle one (<see cref="HealthConnections"/>).</summary>
+    public const int MaxConnections = 64;
+    /// <summary>How long a client has to send its request head; then it gets 400.</summary>
+    private static readonly TimeSpan ReadDeadline = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan MaxAcceptBackoff = TimeSpan.FromSeconds(1);
 
     private readonly CancellationTokenSource _stop = new();
     private Task _serving = Task.CompletedTask;
@@ -46,16 +49,40 @@ internal sealed class HealthEndpoint(LaunchOptions options, RunState state, ILog
     {
         using var listener = Listen();
         if (listener is null) return;
+        var connections = new HealthConnections(MaxConnections);
+        var backoff = TimeSpan.Zero;
         try
         {
             while (true)
             {
-                var client = await listener.AcceptAsync(_stop.Token);
-                _ = AnswerAsync(client);
+                Socket client;
+                try
+                {
+                    client = await listener.AcceptAsync(_stop.Token);
+                }
+                catch (SocketException e)
+                {
+                    // Out of file descriptors (EMFILE, ENFILE) or buffers: the connection waits in
+                    // the backlog. Pause and try again; ending here would refuse every later probe.
+                    if (backoff == TimeSpan.Zero)
+                        log.Warning("the health endpoint cannot accept connections: {Reason}; it retries", e.Message);
+                    backoff = TimeSpan.FromTicks(Math.Min(Math.Max(backoff.Ticks * 2, TimeSpan.TicksPerMillisecond * 10), MaxAcceptBackoff.Ticks));
+                    await Task.Delay(backoff, _stop.Token);
+                    continue;
+                }
+                if (backoff != TimeSpan.Zero)
+                {
+                    log.Information("the health endpoint accepts connections again");
+                    backoff = TimeSpan.Zero;
+                }
+                if (connections.Admit(client) is { } connection)
+                    _ = AnswerAsync(connection, connections);
+                else
+                    client.Dispose();
             }
         }
         catch (OperationCanceledException) { }
-        catch (SocketException e)
+        catch (Exception e)
         {
             log.HealthStopped(e.Message);
         }
@@ -69,7 +96,8 @@ internal sealed class HealthEndpoint(LaunchOptions options, RunState state, ILog
         {
             if (address.AddressFamily == AddressFamily.InterNetworkV6) socket.DualMode = true;
             socket.Bind(new IPEndPoint(address, options.HealthPort));
-            socket.Listen(16);
+            // Room for a burst: connections past the limit are accepted and close idle ones.
+            socket.Listen(2 * MaxConnections);
             Listening.TrySetResult(((IPEndPoint)socket.LocalEndPoint!).Port);
             log.HealthListening(options.HealthBind, options.HealthPort);
             return socket;
@@ -84,51 +112,65 @@ internal sealed class HealthEndpoint(LaunchOptions options, RunState state, ILog
         }
     }
 
-    private async Task AnswerAsync(Socket client)
+    private async Task AnswerAsync(HealthConnections.Connection connection, HealthConnections connections)
     {
-        using (client)
-        using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token))
+        var client = connection.Socket;
+        try
         {
-            timeout.CancelAfter(ClientTimeout);
+            var request = await ReadRequestAsync(client);
+            if (request is null) return; // closed before sending anything: nobody to answer
+            connections.Answering(connection);
+            var (code, body, headOnly) = Respond(request);
+            using var sendTimeout = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
+            sendTimeout.CancelAfter(ReadDeadline);
+            await client.SendAsync(Response(code, body, headOnly), SocketFlags.None, sendTimeout.Token);
+            client.Shutdown(SocketShutdown.Both);
+        }
+        catch (Exception e) when (e is SocketException or OperationCanceledException or ObjectDisposedException)
+        {
+            // A client that vanished, stalled on reading, or was closed for a newer one; the next probe gets a fresh answer.
+        }
+        finally
+        {
+            connections.Close(connection);
+        }
+    }
+
+    /// <summary>The request, once its head is complete or the read deadline passed; null when the client sent nothing.</summary>
+    private async Task<HealthRequest?> ReadRequestAsync(Socket client)
+    {
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
+        deadline.CancelAfter(ReadDeadline);
+        var buffer = new byte[HealthRequest.MaxBytes];
+        int length = 0;
+        while (true)
+        {
+            bool final;
             try
             {
-                string? requestLine = await ReadRequestLineAsync(client, timeout.Token);
-                var (code, body, headOnly) = Respond(requestLine);
-                await client.SendAsync(Response(code, body, headOnly), SocketFlags.None, timeout.Token);
-                client.Shutdown(SocketShutdown.Both);
+                int n = await client.ReceiveAsync(buffer.AsMemory(length), SocketFlags.None, deadline.Token);
+                length += n;
+                final = n == 0;
             }
-            catch (Exception e) when (e is SocketException or OperationCanceledException or ObjectDisposedException)
+            catch (OperationCanceledException) when (!_stop.IsCancellationRequested)
             {
-                // A client that vanished or stalled is its own problem; the next probe gets a fresh answer.
+                final = true; // the read deadline: answer what came (a request without its blank line is 400)
             }
+            if (final && length == 0)
+                return null;
+            if (HealthRequest.Read(buffer.AsSpan(0, length), final) is { } request)
+                return request;
         }
     }
 
-    /// <summary>The first line of the request, once its header block is complete; null when malformed.</summary>
-    private static async Task<string?> ReadRequestLineAsync(Socket client, CancellationToken cancellationToken)
+    /// <summary>Status code and JSON body for one request.</summary>
+    internal (int Code, byte[] Body, bool HeadOnly) Respond(HealthRequest request)
     {
-        var buffer = new byte[MaxRequestBytes];
-        int length = 0;
-        while (length < buffer.Length)
-        {
-            int n = await client.ReceiveAsync(buffer.AsMemory(length), SocketFlags.None, cancellationToken);
-            if (n == 0) break;
-            length += n;
-            if (buffer.AsSpan(0, length).IndexOf("\r\n\r\n"u8) >= 0) break;
-        }
-        int end = buffer.AsSpan(0, length).IndexOf("\r\n"u8);
-        return end < 0 ? null : Encoding.ASCII.GetString(buffer, 0, end);
-    }
-
-    /// <summary>Status code and JSON body for one request line.</summary>
-    internal (int Code, byte[] Body, bool HeadOnly) Respond(string? requestLine)
-    {
-        var parts = requestLine?.Split(' ');
-        if (parts is not { Length: 3 } || !parts[2].StartsWith("HTTP/1.", StringComparison.Ordinal))
-            return (400, Error("bad request"), false);
-        bool head = parts[0] == "HEAD";
-        if (parts[0] != "GET" && !head) return (405, Error("only GET and HEAD"), false);
-        string path = parts[1].Split('?')[0];
+        if (request is not HealthRequest.Line(var method, var target))
+            return (400, Error(((HealthRequest.Bad)request).Why), false);
+        bool head = method == "HEAD";
+        if (method != "GET" && !head) return (405, Error("only GET and HEAD"), false);
+        string path = target.Split('?')[0];
         return path switch
         {
             "/health" => state.Healthy ? (200, """{"health": "true"}"""u8.ToArray(), head) : (503, """{"health": "false"}"""u8.ToArray(), head),

@@ -30,11 +30,15 @@ internal sealed class ObjectStore : IDisposable
     {
     }
 
-    internal ObjectStore(ObjectStoreSettings settings, TransferTuning tuning)
+    /// <param name="http">Where requests go instead of the network (the fuzz targets feed listings through it).</param>
+    internal ObjectStore(ObjectStoreSettings settings, TransferTuning tuning, HttpClientFactory? http = null)
     {
         this.settings = settings;
         this.tuning = tuning;
-        client = new AmazonS3Client(CreateCredentials(settings.Credentials), CreateConfig(settings));
+        var config = CreateConfig(settings);
+        if (http is not null)
+            config.HttpClientFactory = http;
+        client = new AmazonS3Client(CreateCredentials(settings.Credentials), config);
         retry = new ResiliencePipelineBuilder()
             .AddRetry(new RetryStrategyOptions
             {
@@ -154,6 +158,7 @@ internal sealed class ObjectStore : IDisposable
     {
         var objects = new List<S3Object>();
         var request = new ListObjectsV2Request { BucketName = source.Bucket, Prefix = source.Prefix, MaxKeys = tuning.ListPageSize };
+        var tokens = new HashSet<string>(StringComparer.Ordinal);
         ListObjectsV2Response page;
         do
         {
@@ -165,6 +170,9 @@ internal sealed class ObjectStore : IDisposable
                     return await client.ListObjectsV2Async(request, watchdog.Token);
                 }, cancellationToken));
             objects.AddRange(page.S3Objects ?? []);
+            // A truncated page must lead somewhere new, or the listing would never end.
+            if (page.IsTruncated == true && (string.IsNullOrEmpty(page.NextContinuationToken) || !tokens.Add(page.NextContinuationToken)))
+                throw new ObjectStoreException($"cannot list {source}: the server's listing does not advance (a truncated page without a new continuation token)");
             request.ContinuationToken = page.NextContinuationToken;
         }
         while (page.IsTruncated == true);
