@@ -1,4 +1,5 @@
 using System.Globalization;
+using TrainLauncher.Output;
 
 namespace TrainLauncher.Cluster;
 
@@ -21,9 +22,9 @@ internal sealed record AcceleratorVisibility(DeviceSet Nvidia, DeviceSet Ascend)
             var text = entry.Trim();
             if (!int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var index))
                 throw new ClusterLayoutException(
-                    $"--gpus {gpus}: '{text}' is not a device index; give indexes of the visible devices like 0,2");
+                    $"--gpus {OneLine.Escape(gpus)}: '{OneLine.Escape(text)}' is not a device index; give indexes of the visible devices like 0,2");
             if (indexes.Contains(index))
-                throw new ClusterLayoutException($"--gpus {gpus}: index {index} is given twice");
+                throw new ClusterLayoutException($"--gpus {OneLine.Escape(gpus)}: index {index} is given twice");
             indexes.Add(index);
         }
 
@@ -31,8 +32,8 @@ internal sealed record AcceleratorVisibility(DeviceSet Nvidia, DeviceSet Ascend)
         var outOfRange = indexes.FirstOrDefault(i => i >= devices.Count, -1);
         if (outOfRange >= 0)
             throw new ClusterLayoutException(devices.Count == 0
-                ? $"--gpus {gpus}: no accelerator is visible ({devices.Describe()}); drop --gpus or make devices visible"
-                : $"--gpus {gpus}: index {outOfRange} is out of range, {devices.Describe()}; use 0..{devices.Count - 1}");
+                ? $"--gpus {OneLine.Escape(gpus)}: no accelerator is visible ({devices.Describe()}); drop --gpus or make devices visible"
+                : $"--gpus {OneLine.Escape(gpus)}: index {outOfRange} is out of range, {devices.Describe()}; use 0..{devices.Count - 1}");
 
         var value = string.Join(',', indexes.Select(devices.RuntimeId));
         return new GpuRestriction(devices.RuntimeVariable, value, indexes.Count);

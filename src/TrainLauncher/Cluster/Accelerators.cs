@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
+using TrainLauncher.Output;
 
 namespace TrainLauncher.Cluster;
 
@@ -53,7 +54,7 @@ internal static partial class Accelerators
         var entries = value.Split(',').Select(e => e.Trim()).ToList();
         if (entries.Any(e => e.Length == 0 || e.Any(char.IsWhiteSpace)))
             throw new ClusterLayoutException(
-                $"{variable}={value} has an empty or blank entry: give device ids separated by commas, like 0,1");
+                $"{variable}={OneLine.Escape(value)} has an empty or blank entry: give device ids separated by commas, like 0,1");
         return entries;
     }
 

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using TrainLauncher.Output;
 
 namespace TrainLauncher.Cluster;
 
@@ -92,7 +93,7 @@ internal static class ClusterLayout
         if (PlatformLayout.Value(environment, "MASTER_PORT") is { } text)
         {
             if (!HostEntry.TryParsePort(text, out port))
-                throw new ClusterLayoutException($"MASTER_PORT={text} is not a port number: give 1..65535 or unset it");
+                throw new ClusterLayoutException($"MASTER_PORT={OneLine.Escape(text)} is not a port number: give 1..65535 or unset it");
         }
         else
         {

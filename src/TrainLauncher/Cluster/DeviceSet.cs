@@ -1,4 +1,5 @@
 using System.Globalization;
+using TrainLauncher.Output;
 
 namespace TrainLauncher.Cluster;
 
@@ -20,7 +21,7 @@ internal sealed record DeviceSet(
 
     public string Describe() => Source is null
         ? $"{Vendor} none"
-        : $"{Vendor} {Count} visible ({Source}={Value}{(IsAll ? $": {string.Join(',', Ids)}" : "")})";
+        : $"{Vendor} {Count} visible ({Source}={OneLine.Escape(Value ?? "")}{(IsAll ? $": {string.Join(',', Ids)}" : "")})";
 
     private bool IsAll => string.Equals(Value, "all", StringComparison.OrdinalIgnoreCase);
 }

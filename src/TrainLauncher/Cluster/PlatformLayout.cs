@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
+using TrainLauncher.Output;
 
 namespace TrainLauncher.Cluster;
 
@@ -90,7 +91,7 @@ internal sealed partial record PlatformLayout(int Rank, int Count, IReadOnlyList
     public static int TaskIndex(IReadOnlyDictionary<string, string> environment) =>
         Value(environment, TaskIndexVariable) is not { } text ? 0
         : int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var index) ? index
-        : throw new ClusterLayoutException($"{TaskIndexVariable} must be a whole number >= 0, got '{text}'");
+        : throw new ClusterLayoutException($"{TaskIndexVariable} must be a whole number >= 0, got '{OneLine.Escape(text)}'");
 
     private static int? Agree(List<Fact> facts, string what)
     {
@@ -108,7 +109,7 @@ internal sealed partial record PlatformLayout(int Rank, int Count, IReadOnlyList
     {
         if (Value(environment, name) is not { } text)
             return;
-        facts.Add(new Fact($"{name}={text}", Number(name, text, minimum)));
+        facts.Add(new Fact($"{name}={OneLine.Escape(text)}", Number(name, text, minimum)));
         sources.Add(name);
     }
 
@@ -116,7 +117,7 @@ internal sealed partial record PlatformLayout(int Rank, int Count, IReadOnlyList
     {
         if (!int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var value) || value < minimum)
             throw new ClusterLayoutException(
-                $"{name}={text} is not a whole number of at least {minimum}: fix or unset it");
+                $"{name}={OneLine.Escape(text)} is not a whole number of at least {minimum}: fix or unset it");
         return value;
     }
 
@@ -134,7 +135,7 @@ internal sealed partial record PlatformLayout(int Rank, int Count, IReadOnlyList
                 continue;
             var index = int.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture);
             byIndex[index] = HostEntry.TryParse(text)
-                ?? throw new ClusterLayoutException($"{name}={raw} is malformed: expected host:port with a port 1..65535");
+                ?? throw new ClusterLayoutException($"{name}={OneLine.Escape(raw)} is malformed: expected host:port with a port 1..65535");
         }
         if (byIndex.Count == 0)
             return null;

@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using TrainLauncher.Output;
 
 namespace TrainLauncher.Cluster;
 
@@ -53,7 +54,10 @@ internal sealed partial record VolcanoJob(IReadOnlyList<VolcanoJob.VolcanoTask> 
             if (count > 0)
                 tasks.Add(new VolcanoTask(name, count, hosts, number is not null));
         }
-        return new VolcanoJob(tasks);
+        var job = new VolcanoJob(tasks);
+        if (tasks.Sum(t => (long)t.Count) is var total and > int.MaxValue)
+            throw new ClusterLayoutException($"{job.CountShown} add up to {total} nodes: fix the task counts");
+        return job;
     }
 
     /// <summary>With several tasks: this node's rank is its host name's place in the combined list.</summary>
@@ -67,10 +71,10 @@ internal sealed partial record VolcanoJob(IReadOnlyList<VolcanoJob.VolcanoTask> 
         for (var rank = 0; rank < hosts.Count; rank++)
         {
             if (string.Equals(FirstLabel(hosts[rank].Host), shortName, StringComparison.OrdinalIgnoreCase))
-                return (rank, $"HOSTNAME={hostName} (node {rank} of {HostsShown})");
+                return (rank, $"HOSTNAME={OneLine.Escape(hostName)} (node {rank} of {HostsShown})");
         }
         throw new ClusterLayoutException(
-            $"HOSTNAME={hostName} is not in {HostsShown}: with several Volcano tasks the node is found by its host name; check the job's hostname/subdomain");
+            $"HOSTNAME={OneLine.Escape(hostName)} is not in {HostsShown}: with several Volcano tasks the node is found by its host name; check the job's hostname/subdomain");
     }
 
     private static string FirstLabel(string host) => host.Split('.')[0];
@@ -81,7 +85,7 @@ internal sealed partial record VolcanoJob(IReadOnlyList<VolcanoJob.VolcanoTask> 
         foreach (var entry in list.Split(','))
         {
             hosts.Add(HostEntry.TryParse(entry.Trim()) ?? throw new ClusterLayoutException(
-                $"{name}={list} has a malformed entry '{entry.Trim()}': expected comma-separated host or host:port"));
+                $"{name}={OneLine.Escape(list)} has a malformed entry '{OneLine.Escape(entry.Trim())}': expected comma-separated host or host:port"));
         }
         return hosts;
     }

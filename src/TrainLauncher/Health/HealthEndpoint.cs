@@ -65,14 +65,14 @@ internal sealed class HealthEndpoint(LaunchOptions options, RunState state, ILog
                     // Out of file descriptors (EMFILE, ENFILE) or buffers: the connection waits in
                     // the backlog. Pause and try again; ending here would refuse every later probe.
                     if (backoff == TimeSpan.Zero)
-                        log.Warning("the health endpoint cannot accept connections: {Reason}; it retries", e.Message);
+                        log.HealthAcceptFailing(e.Message);
                     backoff = TimeSpan.FromTicks(Math.Min(Math.Max(backoff.Ticks * 2, TimeSpan.TicksPerMillisecond * 10), MaxAcceptBackoff.Ticks));
                     await Task.Delay(backoff, _stop.Token);
                     continue;
                 }
                 if (backoff != TimeSpan.Zero)
                 {
-                    log.Information("the health endpoint accepts connections again");
+                    log.HealthAcceptRecovered();
                     backoff = TimeSpan.Zero;
                 }
                 if (connections.Admit(client) is { } connection)

@@ -13,4 +13,10 @@ internal static partial class HealthEvents
 
     [LoggerMessage(1103, LogLevel.Warning, "the health endpoint stopped: {Reason}")]
     public static partial void HealthStopped(this ILogger log, string reason);
+
+    [LoggerMessage(1104, LogLevel.Warning, "the health endpoint cannot accept connections: {Reason}; it retries")]
+    public static partial void HealthAcceptFailing(this ILogger log, string reason);
+
+    [LoggerMessage(1105, LogLevel.Information, "the health endpoint accepts connections again")]
+    public static partial void HealthAcceptRecovered(this ILogger log);
 }

@@ -1,4 +1,5 @@
 using System.Globalization;
+using TrainLauncher.Output;
 
 namespace TrainLauncher.Launch;
 
@@ -83,19 +84,19 @@ internal static class OptionParser
             if (token == "--") { i++; break; }
             if (!token.StartsWith('-') || token == "-") break;
             if (!token.StartsWith("--", StringComparison.Ordinal))
-                throw LaunchFailure.Setup($"unknown option '{token}': launcher options are long (--name); put the command after '--' if it starts with '-'");
+                throw LaunchFailure.Setup($"unknown option '{OneLine.Escape(token)}': launcher options are long (--name); put the command after '--' if it starts with '-'");
 
             string name = token[2..];
             string? value = null;
             int eq = name.IndexOf('=');
             if (eq >= 0) { value = name[(eq + 1)..]; name = name[..eq]; }
             var spec = Array.Find(Specs, s => s.Name == name)
-                ?? throw LaunchFailure.Setup($"unknown option '--{name}': see 'trainlauncher --help'");
+                ?? throw LaunchFailure.Setup($"unknown option '--{OneLine.Escape(name)}': see 'trainlauncher --help'");
             if (value is null)
             {
                 if (spec.IsFlag) value = "true";
                 else if (i + 1 < args.Count) value = args[++i];
-                else throw LaunchFailure.Setup($"option '--{name}' needs a value");
+                else throw LaunchFailure.Setup($"option '--{OneLine.Escape(name)}' needs a value");
             }
             options = spec.Apply(options, value, "--" + name);
         }
@@ -124,7 +125,7 @@ internal static class OptionParser
     {
         "1" or "true" or "yes" or "on" => true,
         "0" or "false" or "no" or "off" or "" => false,
-        _ => throw LaunchFailure.Setup($"{source} must be true or false (1/0), got '{value}'"),
+        _ => throw LaunchFailure.Setup($"{source} must be true or false (1/0), got '{OneLine.Escape(value)}'"),
     };
 
     private static Serilog.Events.LogEventLevel Level(string value, string source) => value.ToLowerInvariant() switch
@@ -133,42 +134,42 @@ internal static class OptionParser
         "info" or "information" => Serilog.Events.LogEventLevel.Information,
         "warn" or "warning" => Serilog.Events.LogEventLevel.Warning,
         "error" => Serilog.Events.LogEventLevel.Error,
-        _ => throw LaunchFailure.Setup($"{source} must be debug, info, warning or error, got '{value}'"),
+        _ => throw LaunchFailure.Setup($"{source} must be debug, info, warning or error, got '{OneLine.Escape(value)}'"),
     };
 
     private static LogFormat Format(string value, string source) => value.ToLowerInvariant() switch
     {
         "text" => LogFormat.Text,
         "json" => LogFormat.Json,
-        _ => throw LaunchFailure.Setup($"{source} must be text or json, got '{value}'"),
+        _ => throw LaunchFailure.Setup($"{source} must be text or json, got '{OneLine.Escape(value)}'"),
     };
 
     private static double Seconds(string value, string source) =>
         double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var s) && s >= 0 && double.IsFinite(s)
             ? s
-            : throw LaunchFailure.Setup($"{source} must be a number of seconds >= 0, got '{value}'");
+            : throw LaunchFailure.Setup($"{source} must be a number of seconds >= 0, got '{OneLine.Escape(value)}'");
 
     private static int Port(string value, string source) =>
         int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out int port) && port <= 65535
             ? port
-            : throw LaunchFailure.Setup($"{source} must be a port number 0-65535 (0: no health endpoint), got '{value}'");
+            : throw LaunchFailure.Setup($"{source} must be a port number 0-65535 (0: no health endpoint), got '{OneLine.Escape(value)}'");
 
     private static string Address(string value, string source) =>
         System.Net.IPAddress.TryParse(value, out _)
             ? value
-            : throw LaunchFailure.Setup($"{source} must be an IP address such as 0.0.0.0, 127.0.0.1 or ::, got '{value}'");
+            : throw LaunchFailure.Setup($"{source} must be an IP address such as 0.0.0.0, 127.0.0.1 or ::, got '{OneLine.Escape(value)}'");
 
     private static int NonZeroPort(string value, string source) =>
         int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out int port) && port is > 0 and < 65536
             ? port
-            : throw LaunchFailure.Setup($"{source} must be a port number 1..65535, got '{value}'");
+            : throw LaunchFailure.Setup($"{source} must be a port number 1..65535, got '{OneLine.Escape(value)}'");
 
     private static DownloaderChoice Choice(string value, string source) => value.ToLowerInvariant() switch
     {
         "auto" => DownloaderChoice.Auto,
         "tool" => DownloaderChoice.Tool,
         "builtin" => DownloaderChoice.Builtin,
-        _ => throw LaunchFailure.Setup($"{source} must be auto, tool or builtin, got '{value}'"),
+        _ => throw LaunchFailure.Setup($"{source} must be auto, tool or builtin, got '{OneLine.Escape(value)}'"),
     };
 
     private static string Tool(string value, string source) =>

@@ -11,10 +11,10 @@ namespace TrainLauncher.Output;
 /// </summary>
 internal static class OneLine
 {
-    public static string Escape(string text)
+    public static string Escape(string? text)
     {
-        if (!text.Any(NeedsEscape))
-            return text;
+        if (text is null || !text.Any(NeedsEscape))
+            return text ?? "";
         var escaped = new StringBuilder(text.Length + 16);
         foreach (char c in text)
         {

@@ -7,6 +7,7 @@ using Amazon.S3.Model;
 using Microsoft.Extensions.Logging;
 using Polly;
 using Polly.Retry;
+using TrainLauncher.Output;
 
 namespace TrainLauncher.Storage;
 
@@ -81,7 +82,7 @@ internal sealed class ObjectStore : IDisposable
             new ParallelOptions { MaxDegreeOfParallelism = settings.Transfers, CancellationToken = cancellationToken },
             async (file, token) =>
             {
-                await Guard($"cannot fetch {source.Scheme}://{source.Bucket}/{file.Key}", source.Bucket, token,
+                await Guard($"cannot fetch {source.Scheme}://{source.Bucket}/{OneLine.Escape(file.Key)}", source.Bucket, token,
                     () => retry.ExecuteAsync(t => DownloadOnceAsync(source.Bucket, file, progress, t), token));
                 progress.FileDone();
             });
@@ -252,7 +253,7 @@ internal sealed class ObjectStore : IDisposable
             "upload", destination, files.Count, files.Sum(f => f.Size), log, tuning.ProgressInterval);
         var parallel = new ParallelOptions { MaxDegreeOfParallelism = settings.Transfers, CancellationToken = cancellationToken };
         await Parallel.ForEachAsync(markerKeys, parallel, async (key, token) =>
-            await Guard($"cannot upload {destination.Scheme}://{destination.Bucket}/{key}", destination.Bucket, token,
+            await Guard($"cannot upload {destination.Scheme}://{destination.Bucket}/{OneLine.Escape(key)}", destination.Bucket, token,
                 () => retry.ExecuteAsync(async t =>
                 {
                     using var watchdog = CancellationTokenSource.CreateLinkedTokenSource(t);
@@ -261,7 +262,7 @@ internal sealed class ObjectStore : IDisposable
                 }, token)));
         await Parallel.ForEachAsync(files, parallel, async (file, token) =>
         {
-            await Guard($"cannot upload '{file.Path}' to {destination.Scheme}://{destination.Bucket}/{file.Key}", destination.Bucket, token,
+            await Guard($"cannot upload '{OneLine.Escape(file.Path)}' to {destination.Scheme}://{destination.Bucket}/{OneLine.Escape(file.Key)}", destination.Bucket, token,
                 () => file.Size >= tuning.PartSize
                     ? UploadMultipartAsync(destination.Bucket, file, requestSlots, progress, token)
                     : UploadSingleAsync(destination.Bucket, file, requestSlots, progress, token));

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Net;
+using TrainLauncher.Output;
 
 namespace TrainLauncher.Storage;
 
@@ -66,7 +67,7 @@ internal sealed record ObjectStoreSettings(
     {
         null or "1" or "true" or "yes" => true,
         "0" or "false" or "no" => false,
-        _ => throw new ObjectStoreException($"S3_USE_HTTPS must be 0 or 1, got '{value}'"),
+        _ => throw new ObjectStoreException($"S3_USE_HTTPS must be 0 or 1, got '{OneLine.Escape(value)}'"),
     };
 
     private static Uri ParseEndpoint((string Source, string Value) given, bool useHttps)
@@ -82,7 +83,7 @@ internal sealed record ObjectStoreSettings(
             || uri.UserInfo.Length > 0)
         {
             throw new ObjectStoreException(
-                $"{given.Source} is not an endpoint URL: '{given.Value}' (expected http(s)://host[:port], e.g. https://obs.cn-north-4.myhuaweicloud.com)");
+                $"{given.Source} is not an endpoint URL: '{OneLine.Escape(given.Value)}' (expected http(s)://host[:port], e.g. https://obs.cn-north-4.myhuaweicloud.com)");
         }
         return new Uri(uri.GetLeftPart(UriPartial.Authority) + "/");
     }
@@ -90,7 +91,7 @@ internal sealed record ObjectStoreSettings(
     private static string ParseRegion((string Source, string Value) given)
     {
         if (given.Value.Length > 64 || !given.Value.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c == '-'))
-            throw new ObjectStoreException($"{given.Source} is not a region name: '{given.Value}' (expected e.g. cn-north-4)");
+            throw new ObjectStoreException($"{given.Source} is not a region name: '{OneLine.Escape(given.Value)}' (expected e.g. cn-north-4)");
         return given.Value;
     }
 
@@ -113,7 +114,7 @@ internal sealed record ObjectStoreSettings(
         if (NonEmpty(value) is not { } text)
             return DefaultTransfers;
         if (!int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var transfers) || transfers is < 1 or > 256)
-            throw new ObjectStoreException($"--transfers must be a whole number from 1 to 256, got '{value}'");
+            throw new ObjectStoreException($"--transfers must be a whole number from 1 to 256, got '{OneLine.Escape(value)}'");
         return transfers;
     }
 

@@ -1,3 +1,5 @@
+using TrainLauncher.Output;
+
 namespace TrainLauncher.Storage;
 
 /// <summary>
@@ -26,7 +28,7 @@ internal sealed record ObjectUrl(string Scheme, string Bucket, string Prefix)
         if (bucket.Length == 0)
             throw Bad(text, "missing bucket name");
         if (!IsValidBucket(bucket))
-            throw Bad(text, $"bad bucket name '{bucket}' (3-63 characters: a-z, 0-9, '.', '-'; starts and ends with a letter or digit)");
+            throw Bad(text, $"bad bucket name '{OneLine.Escape(bucket)}' (3-63 characters: a-z, 0-9, '.', '-'; starts and ends with a letter or digit)");
         if (prefix.Any(char.IsControl))
             throw Bad(text, "control characters in the object prefix");
         if (prefix.StartsWith('/') || prefix.Contains("//", StringComparison.Ordinal))
@@ -56,5 +58,5 @@ internal sealed record ObjectUrl(string Scheme, string Bucket, string Prefix)
         && char.IsAsciiLetterOrDigit(bucket[^1]);
 
     private static ObjectStoreException Bad(string text, string why) =>
-        new($"malformed object storage URL '{text}': {why}");
+        new($"malformed object storage URL '{OneLine.Escape(text)}': {why}");
 }

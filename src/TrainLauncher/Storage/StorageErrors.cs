@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using Amazon.Runtime;
+using TrainLauncher.Output;
 
 namespace TrainLauncher.Storage;
 
@@ -43,7 +44,7 @@ internal static class StorageErrors
             _ when Find<HttpRequestException>(error) is { } http => $"request to {endpoint} failed: {http.Message}",
             _ => error.Message,
         };
-        return string.Join(' ', text.Split(['\r', '\n'], StringSplitOptions.RemoveEmptyEntries));
+        return OneLine.Escape(string.Join(' ', text.Split(['\r', '\n'], StringSplitOptions.RemoveEmptyEntries)));
     }
 
     private static T? Find<T>(Exception error) where T : Exception

@@ -91,7 +91,7 @@ public static class FuzzTargets
         {
             using var store = new ObjectStore(settings, Shared.ListingTuning, server);
             store.DownloadPrefixAsync(ObjectUrl.Parse("s3://fuzz-bucket/app/"), target,
-                    line => FuzzFinding.RequireOneLine("progress line", line), server.Looping.Token)
+                    Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance, server.Looping.Token)
                 .GetAwaiter().GetResult();
         }
         catch (ObjectStoreException e)
@@ -164,6 +164,6 @@ public static class FuzzTargets
             ProgressInterval = TimeSpan.FromHours(1),
         };
 
-        public static readonly HealthEndpoint Endpoint = new(new LaunchOptions(), new RunState(), Serilog.Core.Logger.None);
+        public static readonly HealthEndpoint Endpoint = new(new LaunchOptions(), new Reporting.RunState(), Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
     }
 }
