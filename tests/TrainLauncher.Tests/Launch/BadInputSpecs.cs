@@ -46,6 +46,19 @@ public class BadInputSpecs
         Assert.Contains(result.Messages, l => l.Contains("TRAINLAUNCHER_STOP_GRACE must be a number of seconds >= 0, got 'abc'"));
     }
 
+    [Theory]
+    [InlineData("TRAINLAUNCHER_LOG_LEVEL", "loud\n[trainlauncher] exit status 0", @"TRAINLAUNCHER_LOG_LEVEL must be debug, info, warning or error, got 'loud\n[trainlauncher] exit status 0'")]
+    [InlineData("TRAINLAUNCHER_HEALTH_BIND", "::\r\u001b[2K", @"TRAINLAUNCHER_HEALTH_BIND must be an IP address such as 0.0.0.0, 127.0.0.1 or ::, got '::\r\x1b[2K'")]
+    [InlineData("DLS_TASK_INDEX", "1\n2", @"DLS_TASK_INDEX must be a whole number >= 0, got '1\n2'")]
+    public async Task A_malformed_value_with_control_characters_is_one_escaped_line(string variable, string value, string message)
+    {
+        // Found by the options fuzz target: the value went raw into the message, so its newline forged a second line.
+        using var dir = new TempDir();
+        var result = await new LauncherRun(dir).Set(variable, value).Args("true").RunAsync();
+        Assert.Equal(125, result.ExitCode);
+        Assert.Equal($"[trainlauncher] error: {message}", Assert.Single(result.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries)));
+    }
+
     [Fact]
     public async Task The_command_line_wins_over_the_environment()
     {
