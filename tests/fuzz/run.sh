@@ -62,7 +62,7 @@ for target in "${targets[@]}"; do
     echo "-- distinct causes (replayed without instrumentation):"
     shopt -s nullglob
     timeout 600 "$replay" "$target" "$findings"/default/crashes/id:* "$findings"/default/hangs/id:* \
-      | awk -F'\t' 'NF == 2 { print $2 }' | sort | uniq -c | sort -rn || true
+      | awk -F'\t' 'NF == 3 { n[$2]++; if (!($2 in e)) e[$2] = $3 } END { for (c in n) printf "%6d  %s\n        e.g. %.160s\n", n[c], c, e[c] }' || true
     shopt -u nullglob
   fi
 done

@@ -13,7 +13,7 @@ namespace TrainLauncher.Tests.Health;
 /// The endpoint under abuse, over real sockets: a flood of idle clients, the launcher's file
 /// descriptor limit, requests that never finish their head.
 /// </summary>
-public class HealthLimitSpecs
+public class HealthLimitSpecs(Xunit.Abstractions.ITestOutputHelper output)
 {
     [Fact]
     public async Task A_request_without_a_blank_line_is_answered_400_at_its_read_deadline()
@@ -83,9 +83,13 @@ public class HealthLimitSpecs
                 idle.Add(socket);
                 return socket.ConnectAsync(IPAddress.Loopback, port);
             }).ToList();
-            var all = Task.WhenAll(connects);
-            await Task.WhenAny(all, Task.Delay(TimeSpan.FromSeconds(90)));
-            Assert.True(connects.Count(c => c.IsCompletedSuccessfully) >= 1900, $"{connects.Count(c => c.IsCompletedSuccessfully)} of 2000 clients connected");
+            await Task.WhenAny(Task.WhenAll(connects), Task.Delay(TimeSpan.FromSeconds(90)));
+            // Every attempt ends: connected, or reset because the endpoint closed it for a newer one.
+            var outcomes = connects.GroupBy(c => c.IsCompletedSuccessfully ? "connected" : c.IsFaulted ? c.Exception!.InnerException!.Message : "pending")
+                .Select(g => $"{g.Count()} {g.Key}").ToList();
+            output.WriteLine("2000 idle clients: " + string.Join(", ", outcomes));
+            Assert.All(connects, c => Assert.True(c.IsCompletedSuccessfully
+                || c.Exception?.InnerException is SocketException { SocketErrorCode: SocketError.ConnectionReset }, string.Join(", ", outcomes)));
 
             Assert.Equal((200, """{"health": "true"}"""), await Http.GetAsync(port, "/health"));
         }
@@ -98,6 +102,7 @@ public class HealthLimitSpecs
         }
 
         // The connections, plus a little for what the launcher opens meanwhile; 2,000 would hold ~1,600.
+        output.WriteLine($"launcher descriptors: {before} before the clients, at most {most} with them");
         Assert.InRange(most, before, before + HealthEndpoint.MaxConnections + 8);
         File.WriteAllText(dir["go"], "");
         Assert.Equal(0, (await collecting).ExitCode);
@@ -123,9 +128,17 @@ public class HealthLimitSpecs
         });
         var stderr = launcher.StandardError.ReadToEndAsync();
         launcher.StandardInput.Close();
-        await Http.WaitForPhaseAsync(port, "running", launcher);
+        try
+        {
+            await Http.WaitForPhaseAsync(port, "running", launcher);
+        }
+        catch (InvalidOperationException e)
+        {
+            await stdout;
+            throw new InvalidOperationException($"{e.Message}; stdout: {string.Join(" | ", lines)}; stderr: {await stderr}");
+        }
         int free = limit - OpenFds(launcher.Id);
-        Assert.InRange(free, 4, limit - 16);
+        Assert.InRange(free, 4, HealthEndpoint.MaxConnections - 1); // so the limit, not the cap, stops the endpoint
 
         var idle = new List<TcpClient>();
         try
@@ -137,7 +150,9 @@ public class HealthLimitSpecs
                 _ = client.ConnectAsync(IPAddress.Loopback, port);
             }
             string warning = WaitForLine(lines, l => l.Contains("cannot accept connections"));
-            Assert.Equal("[trainlauncher] warning: the health endpoint cannot accept connections: Too many open files; it retries", warning);
+            // .NET names EMFILE and ENFILE alike ("Too many open files in system").
+            Assert.StartsWith("[trainlauncher] warning: the health endpoint cannot accept connections: Too many open files", warning);
+            Assert.EndsWith("; it retries", warning);
         }
         finally
         {

@@ -56,7 +56,10 @@ public class BadInputSpecs
         using var dir = new TempDir();
         var result = await new LauncherRun(dir).Set(variable, value).Args("true").RunAsync();
         Assert.Equal(125, result.ExitCode);
-        Assert.Equal($"[trainlauncher] error: {message}", Assert.Single(result.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries)));
+        var lines = result.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal($"[trainlauncher] error: {message}", Assert.Single(lines, l => l.Contains("error:", StringComparison.Ordinal)));
+        Assert.All(lines, l => Assert.StartsWith("[trainlauncher] ", l)); // `true` prints nothing: every line is the launcher's own
+        Assert.DoesNotContain("[trainlauncher] exit status 0", lines);
     }
 
     [Fact]

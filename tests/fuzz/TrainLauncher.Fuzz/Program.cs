@@ -30,8 +30,12 @@ foreach (var file in args[1..])
     catch (Exception e)
     {
         failures++;
-        string? frame = e.StackTrace?.Split('\n').FirstOrDefault(l => l.Contains(" TrainLauncher.", StringComparison.Ordinal))?.Trim();
-        Console.WriteLine($"{file}\t{e.GetType().Name}: {TrainLauncher.Output.OneLine.Escape(e.Message)} {frame}");
+        // One line per input: the file, the cause (a broken property, or the exception and where
+        // our code threw it) and the message as an example.
+        string cause = e is FuzzFinding finding
+            ? finding.Cause
+            : $"{e.GetType().Name} {e.StackTrace?.Split('\n').FirstOrDefault(l => l.Contains(" TrainLauncher.", StringComparison.Ordinal))?.Trim()}";
+        Console.WriteLine($"{file}\t{cause}\t{TrainLauncher.Output.OneLine.Escape(e.Message)}");
     }
 }
 Console.WriteLine($"{args.Length - 1 - failures} passed, {failures} failed");
