@@ -95,7 +95,7 @@ internal abstract class ImageFiles : IDisposable
                         case TarEntryType.RegularFile or TarEntryType.V7RegularFile or TarEntryType.ContiguousFile:
                             // A seekable TarReader skips data by seeking, so a cut-off member is only
                             // noticed here: its declared data runs past the end of the file.
-                            if (entry.DataOffset + entry.Length > archiveLength)
+                            if (entry.Length > archiveLength - entry.DataOffset)
                                 throw new ImageFormatException(
                                     $"{describe}: truncated archive: {entry.Name} declares {entry.Length} bytes but the file ends first");
                             members[name] = (entry.DataOffset, entry.Length);
@@ -117,8 +117,9 @@ internal abstract class ImageFiles : IDisposable
                     }
                 }
             }
-            catch (Exception e) when (e is InvalidDataException or EndOfStreamException or FormatException or ArgumentException)
+            catch (Exception e) when (e is InvalidDataException or EndOfStreamException or FormatException or ArgumentException or OverflowException)
             {
+                // OverflowException: a size or offset field larger than a long (found by the image fuzz target).
                 throw new ImageFormatException($"{describe}: not a readable tar archive ({e.Message})", e);
             }
             foreach (var (name, target) in links)

@@ -20,7 +20,8 @@ internal static class LayerReader
             {
                 entry = reader.GetNextEntry(copyData: false);
             }
-            catch (Exception e) when (e is InvalidDataException or EndOfStreamException or FormatException or ArgumentException or IOException)
+            catch (Exception e) when (e is InvalidDataException or EndOfStreamException or FormatException or ArgumentException or IOException
+                                          or OverflowException)
             {
                 throw new ImageFormatException($"{layerName}: unreadable layer ({e.Message})", e);
             }

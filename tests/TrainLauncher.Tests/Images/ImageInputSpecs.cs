@@ -307,6 +307,39 @@ public sealed class ImageInputSpecs
         AssertUnreadable(ImageCheck.Run(path), "manifest.json names 1/layer.tar, which is not in the archive");
     }
 
+    /// <summary>A one-member ustar archive whose size field says more than a long holds (base-256, all ones).</summary>
+    private static byte[] TarWithOversizedMember(string name)
+    {
+        var stream = new MemoryStream();
+        using (var writer = new TarWriter(stream, TarEntryFormat.Ustar, leaveOpen: true))
+            writer.WriteEntry(new UstarTarEntry(TarEntryType.RegularFile, name) { DataStream = new MemoryStream([1, 2, 3]) });
+        byte[] tar = stream.ToArray();
+        tar[124] = 0x80; // base-256 size: 0x80 then eleven 0xff bytes
+        Array.Fill(tar, (byte)0xff, 125, 11);
+        Array.Fill(tar, (byte)' ', 148, 8);
+        int checksum = tar.Take(512).Sum(b => b);
+        Encoding.ASCII.GetBytes(Convert.ToString(checksum, 8).PadLeft(6, '0') + "\0 ").CopyTo(tar, 148);
+        return tar;
+    }
+
+    [Fact]
+    public void A_size_field_larger_than_a_long_is_unreadable_not_a_crash()
+    {
+        // Found by the image fuzz target: TarReader throws OverflowException for such a header (was exit 134).
+        using var dir = new TempDir();
+        string path = dir.File("image.tar");
+        File.WriteAllBytes(path, TarWithOversizedMember("manifest.json"));
+        AssertUnreadable(ImageCheck.Run(path), "not a readable tar archive");
+
+        using (var writer = new TarWriter(File.Create(path), TarEntryFormat.Pax))
+        {
+            TestImage.Write(writer, "l/layer.tar", TarWithOversizedMember("opt/a"));
+            TestImage.Write(writer, "c.json", Encoding.UTF8.GetBytes("{}"));
+            TestImage.Write(writer, "manifest.json", Encoding.UTF8.GetBytes("""[{"Config":"c.json","Layers":["l/layer.tar"]}]"""));
+        }
+        AssertUnreadable(ImageCheck.Run(path), "layer 1 (l/layer.tar): unreadable layer");
+    }
+
     [Fact]
     public void Names_with_newlines_or_control_characters_cannot_forge_a_line()
     {
