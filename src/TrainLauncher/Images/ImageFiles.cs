@@ -117,9 +117,11 @@ internal abstract class ImageFiles : IDisposable
                     }
                 }
             }
-            catch (Exception e) when (e is InvalidDataException or EndOfStreamException or FormatException or ArgumentException or OverflowException)
+            catch (Exception e) when (e is InvalidDataException or EndOfStreamException or FormatException or ArgumentException
+                                          or OverflowException or InvalidOperationException)
             {
-                // OverflowException: a size or offset field larger than a long (found by the image fuzz target).
+                // Overflow: a size field larger than a long; InvalidOperation: a GNU long name larger than
+                // TarReader allows. Both found by the image fuzz target.
                 throw new ImageFormatException($"{describe}: not a readable tar archive ({e.Message})", e);
             }
             foreach (var (name, target) in links)

@@ -330,6 +330,7 @@ public sealed class ImageInputSpecs
         string path = dir.File("image.tar");
         File.WriteAllBytes(path, TarWithOversizedMember("manifest.json"));
         AssertUnreadable(ImageCheck.Run(path), "not a readable tar archive");
+        Assert.DoesNotContain("internal error", ImageCheck.Run(path).Lines[0]);
 
         using (var writer = new TarWriter(File.Create(path), TarEntryFormat.Pax))
         {
@@ -338,6 +339,17 @@ public sealed class ImageInputSpecs
             TestImage.Write(writer, "manifest.json", Encoding.UTF8.GetBytes("""[{"Config":"c.json","Layers":["l/layer.tar"]}]"""));
         }
         AssertUnreadable(ImageCheck.Run(path), "layer 1 (l/layer.tar): unreadable layer");
+    }
+
+    [Fact]
+    public void A_gnu_long_name_larger_than_the_tar_reader_allows_is_unreadable_not_a_crash()
+    {
+        // Found by the image fuzz target (kept in its corpus): TarReader throws InvalidOperationException (was exit 134).
+        var (exit, lines) = ImageCheck.Run(ImageCheck.RepoFile("tests/fuzz/corpus/image/regression-gnu-long-name-too-large.tar"));
+
+        Assert.Equal(CheckImageCommand.Unreadable, exit);
+        Assert.Contains("is greater than the expected length", Assert.Single(lines));
+        Assert.DoesNotContain("internal error", lines[0]);
     }
 
     [Fact]
