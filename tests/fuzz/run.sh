@@ -7,7 +7,8 @@
 # Targets: options cluster listing image health (default: all), each for N minutes (default 10),
 # one after another, from the seeds in corpus/TARGET with the words in dict/TARGET.dict. Ends
 # with one line per target: executions, time, crashes and hangs (distinct causes listed below
-# it, replayed on the uninstrumented build). Findings stay in tests/fuzz/.work/findings/TARGET.
+# it, replayed on the uninstrumented build). Findings stay in tests/fuzz/.work/findings/TARGET
+# (or $FUZZ_WORK/findings/TARGET).
 # --build-only: build the harness and stop (what a check that it compiles needs).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -23,7 +24,7 @@ done
 [ ${#targets[@]} -gt 0 ] || targets=(options cluster listing image health)
 
 project="$here/TrainLauncher.Fuzz"
-work="$here/.work"
+work="${FUZZ_WORK:-$here/.work}" # FUZZ_WORK: another folder, for a second run beside this one
 echo "== building the harness"
 dotnet build "$project" --nologo -v quiet
 [ "$build_only" = 1 ] && exit 0
