@@ -19,10 +19,7 @@ public class HealthLimitSpecs(Xunit.Abstractions.ITestOutputHelper output)
     public async Task A_request_without_a_blank_line_is_answered_400_at_its_read_deadline()
     {
         using var dir = new TempDir();
-        int port = Http.FreePort();
-        var run = new LauncherRun(dir)
-            .Args("--health-port", port.ToString(), "--health-bind", "127.0.0.1")
-            .Dummy("waitfile", dir["go"]);
+        var (run, port) = EndpointRun(dir);
         using var launcher = run.Start();
         var collecting = run.CollectAsync(launcher);
         await Http.WaitForPhaseAsync(port, "running", launcher);
@@ -55,10 +52,7 @@ public class HealthLimitSpecs(Xunit.Abstractions.ITestOutputHelper output)
     public async Task Two_thousand_idle_clients_hold_at_most_64_connections_and_a_probe_is_still_answered()
     {
         using var dir = new TempDir();
-        int port = Http.FreePort();
-        var run = new LauncherRun(dir)
-            .Args("--health-port", port.ToString(), "--health-bind", "127.0.0.1")
-            .Dummy("waitfile", dir["go"]);
+        var (run, port) = EndpointRun(dir);
         using var launcher = run.Start();
         var collecting = run.CollectAsync(launcher);
         await Http.WaitForPhaseAsync(port, "running", launcher);
@@ -112,10 +106,7 @@ public class HealthLimitSpecs(Xunit.Abstractions.ITestOutputHelper output)
     public async Task At_the_file_descriptor_limit_the_endpoint_backs_off_and_answers_once_descriptors_are_free()
     {
         using var dir = new TempDir();
-        int port = Http.FreePort();
-        var run = new LauncherRun(dir)
-            .Args("--health-port", port.ToString(), "--health-bind", "127.0.0.1")
-            .Dummy("waitfile", dir["go"]);
+        var (run, port) = EndpointRun(dir);
         // A limit a few connections above what the launcher needs, far below the endpoint's 64.
         const int limit = 64;
         using var launcher = run.Start("prlimit", $"--nofile={limit}:{limit}");
@@ -167,6 +158,13 @@ public class HealthLimitSpecs(Xunit.Abstractions.ITestOutputHelper output)
         await launcher.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(2));
         await stdout;
         Assert.True(launcher.ExitCode == 0, await stderr);
+    }
+
+    /// <summary>A launcher with the endpoint on a free port of 127.0.0.1, whose command waits for the file go.</summary>
+    private static (LauncherRun Run, int Port) EndpointRun(TempDir dir)
+    {
+        int port = Http.FreePort();
+        return (new LauncherRun(dir).Args("--health-port", port.ToString(), "--health-bind", "127.0.0.1").Dummy("waitfile", dir["go"]), port);
     }
 
     private static int OpenFds(int pid) => Directory.GetFiles($"/proc/{pid}/fd").Length;
