@@ -135,7 +135,7 @@ internal sealed partial record PlatformLayout(int Rank, int Count, IReadOnlyList
                 continue;
             var index = int.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture);
             byIndex[index] = HostEntry.TryParse(text)
-                ?? throw new ClusterLayoutException($"{name}={OneLine.Escape(raw)} is malformed: expected host:port with a port 1..65535");
+                ?? throw new ClusterLayoutException($"{OneLine.Escape(name)}={OneLine.Escape(raw)} is malformed: expected host:port with a port 1..65535");
         }
         if (byIndex.Count == 0)
             return null;
@@ -151,6 +151,7 @@ internal sealed partial record PlatformLayout(int Rank, int Count, IReadOnlyList
         return hosts;
     }
 
-    [GeneratedRegex(@"^BATCH_CUSTOM([0-9]{1,6})_HOSTS$")]
+    // \z, not $: $ also matches before a final newline, and a variable name may end in one.
+    [GeneratedRegex(@"^BATCH_CUSTOM([0-9]{1,6})_HOSTS\z")]
     private static partial Regex BatchHostsName();
 }

@@ -90,6 +90,6 @@ internal sealed partial record VolcanoJob(IReadOnlyList<VolcanoJob.VolcanoTask> 
         return hosts;
     }
 
-    [GeneratedRegex(@"^VC_([A-Z0-9_]+?)_(?:HOSTS|NUM)$")]
+    [GeneratedRegex(@"^VC_([A-Z0-9_]+?)_(?:HOSTS|NUM)\z")] // \z: see PlatformLayout
     private static partial Regex TaskVariable();
 }

@@ -141,6 +141,6 @@ internal static partial class ImageLayout
             ? blob["blobs/".Length..].Replace('/', ':')
             : null;
 
-    [GeneratedRegex("^[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]{32,}$")]
+    [GeneratedRegex(@"^[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]{32,}\z")] // \z: $ would let a final newline through
     private static partial Regex DigestPattern();
 }

@@ -306,4 +306,15 @@ public sealed class ClusterLayoutSpecs
         var error = Assert.Throws<ClusterLayoutException>(() => ClusterLayout.Plan(environment, 0, Hostfile));
         Assert.Equal(message, error.Message);
     }
+
+    [Fact]
+    public void A_variable_name_ending_in_a_newline_is_not_a_host_list()
+    {
+        // Found by the cluster fuzz target: "BATCH_CUSTOM1_HOSTS\n" matched ^...$ ($ matches before a final newline).
+        var environment = new Dictionary<string, string> { ["BATCH_CUSTOM0_HOSTS"] = "a:1", ["BATCH_CUSTOM1_HOSTS\n"] = "0,1" };
+
+        var plan = ClusterLayout.Plan(environment, 0, Hostfile);
+
+        Assert.Equal(1, plan.Position.NodeCount);
+    }
 }
