@@ -118,10 +118,10 @@ internal abstract class ImageFiles : IDisposable
                 }
             }
             catch (Exception e) when (e is InvalidDataException or EndOfStreamException or FormatException or ArgumentException
-                                          or OverflowException or InvalidOperationException)
+                                          or OverflowException or InvalidOperationException or NotSupportedException)
             {
                 // Overflow: a size field larger than a long; InvalidOperation: a GNU long name larger than
-                // TarReader allows. Both found by the image fuzz target.
+                // TarReader allows; NotSupported: a GNU sparse entry. All found by the image fuzz target.
                 throw new ImageFormatException($"{describe}: not a readable tar archive ({e.Message})", e);
             }
             foreach (var (name, target) in links)

@@ -21,7 +21,7 @@ internal static class LayerReader
                 entry = reader.GetNextEntry(copyData: false);
             }
             catch (Exception e) when (e is InvalidDataException or EndOfStreamException or FormatException or ArgumentException or IOException
-                                          or OverflowException or InvalidOperationException) // see ImageFiles.TarFiles.Index
+                                          or OverflowException or InvalidOperationException or NotSupportedException) // see ImageFiles.TarFiles.Index
             {
                 throw new ImageFormatException($"{layerName}: unreadable layer ({e.Message})", e);
             }
