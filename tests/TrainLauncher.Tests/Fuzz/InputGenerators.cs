@@ -162,9 +162,13 @@ internal static class InputGenerators
     }
 
     /// <summary>A seed archive with one JSON member (manifest, index, config, manifest blob) replaced by JSON of any shape.</summary>
-    public static Gen<byte[]> ImageWithJson(FuzzCorpus corpus) => Gen.Select(
-        Gen.Int[0, corpus.Seeds.Count - 1], Gen.Int[0, 15], Json(3),
-        (seed, member, json) => ReplaceJsonMember(corpus.Seeds[seed].Bytes, member, json));
+    public static Gen<byte[]> ImageWithJson(FuzzCorpus corpus)
+    {
+        // The regression-* seeds are archives the tar reader refuses: nothing to replace in them.
+        var archives = corpus.Seeds.Where(s => !s.Name.StartsWith("regression-", StringComparison.Ordinal)).Select(s => s.Bytes).ToList();
+        return Gen.Select(Gen.Int[0, archives.Count - 1], Gen.Int[0, 15], Json(3),
+            (seed, member, json) => ReplaceJsonMember(archives[seed], member, json));
+    }
 
     private static byte[] ReplaceJsonMember(byte[] archive, int which, string json)
     {
