@@ -49,7 +49,7 @@ public sealed class ListingBodySpecs
         using var store = new ObjectStore(new ObjectStoreSettings(new Uri("http://127.0.0.1:9/"), "us-east-1", true, 2, null), Tuning, server);
 
         var error = await Assert.ThrowsAsync<ObjectStoreException>(() =>
-            store.DownloadPrefixAsync(ObjectUrl.Parse("s3://fuzz-bucket/app/"), dir["target"], _ => { }, server.Looping.Token));
+            store.DownloadPrefixAsync(ObjectUrl.Parse("s3://fuzz-bucket/app/"), dir["target"], Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance, server.Looping.Token));
 
         Assert.Equal(message, error.Message);
         Assert.InRange(server.Pages, 1, 2);
@@ -63,7 +63,7 @@ public sealed class ListingBodySpecs
         using var store = new ObjectStore(new ObjectStoreSettings(new Uri("http://127.0.0.1:9/"), "us-east-1", true, 2, null), Tuning, server);
 
         var error = await Assert.ThrowsAsync<ObjectStoreException>(() =>
-            store.DownloadPrefixAsync(ObjectUrl.Parse("s3://fuzz-bucket/app/"), "/nonexistent/target", _ => { }, CancellationToken.None));
+            store.DownloadPrefixAsync(ObjectUrl.Parse("s3://fuzz-bucket/app/"), "/nonexistent/target", Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance, CancellationToken.None));
 
         Assert.StartsWith(@"cannot list s3://fuzz-bucket/app/: '\x18', hexadecimal value 0x18, is an invalid character.", error.Message);
     }
