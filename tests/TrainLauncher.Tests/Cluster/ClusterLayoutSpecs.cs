@@ -297,7 +297,7 @@ public sealed class ClusterLayoutSpecs
     // "internal error"), and values went raw into messages, so a newline could forge a line.
     [Theory]
     [InlineData("VC_A_NUM=2000000000 VC_B_NUM=2000000000", "VC_A_NUM=2000000000 + VC_B_NUM=2000000000 add up to 4000000000 nodes: fix the task counts")]
-    [InlineData("DLS_TASK_INDEX=a\\r\\x7f", @"DLS_TASK_INDEX=a\r\x7f is not a whole number of at least 0: fix or unset it")]
+    [InlineData("DLS_TASK_INDEX=a\\r\\x7f", @"DLS_TASK_INDEX must be a whole number >= 0, got 'a\r\x7f'")]
     [InlineData("VC_WORKER_HOSTS=a,b\\nc", @"VC_WORKER_HOSTS=a,b\nc has a malformed entry 'b\nc': expected comma-separated host or host:port")]
     [InlineData("MASTER_PORT=1\\n2", @"MASTER_PORT=1\n2 is not a port number: give 1..65535 or unset it")]
     public void A_layout_beyond_limits_or_with_control_characters_is_one_line(string env, string message)

@@ -29,7 +29,7 @@ public static class FuzzTargets
     /// <summary>
     /// Launcher options and variables: argv for OptionParser, then the environment for it,
     /// JobSettings (SPEC 2), the storage settings and the code URL. Documented failures:
-    /// LaunchFailure and ObjectStoreException (both a 125 with one line).
+    /// LaunchFailure, ObjectStoreException and ClusterLayoutException (each a 125 with one line).
     /// </summary>
     public static void Options(byte[] input)
     {
@@ -50,6 +50,11 @@ public static class FuzzTargets
         catch (ObjectStoreException e)
         {
             FuzzFinding.RequireOneLine("ObjectStoreException", e.Message);
+        }
+        catch (ClusterLayoutException e)
+        {
+            // DLS_TASK_INDEX has one parser, the cluster layout's.
+            FuzzFinding.RequireOneLine("ClusterLayoutException", e.Message);
         }
     }
 
