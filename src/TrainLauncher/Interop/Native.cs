@@ -4,8 +4,9 @@ namespace TrainLauncher.Interop;
 
 /// <summary>
 /// Every libc call of the launcher, in one place: spawning into a new process group with merged
-/// stdout/stderr, waiting for that child, signalling its group, raw fd reads and writes for
-/// the output pump (no stream layers, no allocation per call), identity and resource usage.
+/// stdout/stderr, waiting for that child, signalling its group, signal masks and signalfd, the
+/// terminal's foreground group, process attributes (prctl, rlimit), exec, raw fd reads and
+/// writes for the output pump (no stream layers, no allocation per call), identity and resource usage.
 /// </summary>
 internal static unsafe partial class Native
 {
@@ -20,6 +21,24 @@ internal static unsafe partial class Native
 
     public const int SIGKILL = 9;
     public const int SIGTERM = 15;
+    public const int SIGSTOP = 19;
+
+    public const int SIG_BLOCK = 0;
+    public const int SIG_SETMASK = 2;
+    public const nint SIG_DFL = 0;
+    public const nint SIG_IGN = 1;
+    public const int SFD_CLOEXEC = 0x80000;
+    /// <summary>glibc's sigset_t: 1024 bits.</summary>
+    public const int SigsetSize = 128;
+    /// <summary>struct signalfd_siginfo; ssi_signo is its first field.</summary>
+    public const int SignalfdSiginfoSize = 128;
+
+    public const int PR_SET_PDEATHSIG = 1;
+    public const int PR_SET_DUMPABLE = 4;
+    public const int RLIMIT_CORE = 4;
+    public const int F_SETFD = 2;
+    public const int FD_CLOEXEC = 1;
+    public const int WUNTRACED = 2;
 
     public const int O_CLOEXEC = 0x80000;
     public const int F_SETPIPE_SZ = 1031;
@@ -65,6 +84,52 @@ internal static unsafe partial class Native
 
     [LibraryImport("libc")]
     public static partial int getpid();
+
+    [LibraryImport("libc")]
+    public static partial int getppid();
+
+    [LibraryImport("libc")]
+    public static partial int getpgrp();
+
+    [LibraryImport("libc")]
+    public static partial int getpgid(int pid);
+
+    [LibraryImport("libc")]
+    public static partial int isatty(int fd);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int tcgetpgrp(int fd);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int tcsetpgrp(int fd, int pgrp);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int sigprocmask(int how, void* set, void* oldSet);
+
+    [LibraryImport("libc")]
+    public static partial int sigaddset(void* set, int signal);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int signalfd(int fd, void* mask, int flags);
+
+    /// <summary>Only ever with SIG_DFL or SIG_IGN: managed code must never run as a signal handler.</summary>
+    [LibraryImport("libc")]
+    public static partial nint signal(int signal, nint handler);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int getrlimit(int resource, RLimit* limit);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int setrlimit(int resource, RLimit* limit);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int prlimit(int pid, int resource, RLimit* newLimit, RLimit* oldLimit);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int execv(byte* path, byte** argv);
+
+    [LibraryImport("libc")]
+    public static partial void _exit(int status);
 
     [LibraryImport("libc")]
     public static partial uint getuid();
@@ -118,6 +183,13 @@ internal static unsafe partial class Native
     public static partial int getrusage(int who, long* usage);
 
     [StructLayout(LayoutKind.Sequential)]
+    public struct RLimit
+    {
+        public ulong Current;
+        public ulong Maximum;
+    }
+
+    [StructLayout(LayoutKind.Sequential)]
     public struct PollFd
     {
         public int Fd;
@@ -129,4 +201,6 @@ internal static unsafe partial class Native
     public static int ExitStatus(int status) => (status >> 8) & 0xff;
     public static bool Signaled(int status) => (status & 0x7f) != 0 && (status & 0x7f) != 0x7f;
     public static int TermSignal(int status) => status & 0x7f;
+    public static bool Stopped(int status) => (status & 0xff) == 0x7f;
+    public static int StopSignal(int status) => (status >> 8) & 0xff;
 }

@@ -70,13 +70,9 @@ internal static class OptionParser
     /// <exception cref="LaunchFailure">an unknown option, a missing or malformed value, no command</exception>
     public static LaunchOptions Parse(IReadOnlyList<string> args, IReadOnlyDictionary<string, string> environment, bool plan = false)
     {
-        var options = new LaunchOptions { Plan = plan };
-        foreach (var spec in Specs)
-        {
-            if (environment.TryGetValue(EnvName(spec.Name), out var fromEnv))
-                options = spec.Apply(options, fromEnv, EnvName(spec.Name));
-        }
-
+        // The command line first: an option given there replaces its environment form unread, so
+        // a bad TRAINLAUNCHER_* value in the image does not stop a job that overrides it.
+        var given = new List<(Spec Spec, string Value, string Source)>();
         int i = 0;
         for (; i < args.Count; i++)
         {
@@ -98,8 +94,16 @@ internal static class OptionParser
                 else if (i + 1 < args.Count) value = args[++i];
                 else throw LaunchFailure.Setup($"option '--{OneLine.Escape(name)}' needs a value");
             }
-            options = spec.Apply(options, value, "--" + name);
+            given.Add((spec, value, "--" + name));
         }
+
+        var options = new LaunchOptions { Plan = plan };
+        foreach (var spec in Specs)
+        {
+            if (!given.Exists(g => g.Spec == spec) && environment.TryGetValue(EnvName(spec.Name), out var fromEnv))
+                options = spec.Apply(options, fromEnv, EnvName(spec.Name));
+        }
+        foreach (var (spec, value, source) in given) options = spec.Apply(options, value, source);
 
         var command = args.Skip(i).ToArray();
         if (command.Length == 0)

@@ -66,11 +66,17 @@ public class BadInputSpecs
     public async Task The_command_line_wins_over_the_environment()
     {
         using var dir = new TempDir();
+        // An option given on the command line replaces its environment form unread: a bad value
+        // there (say, baked into the image) does not stop a job that overrides it.
         var result = await new LauncherRun(dir).Set("TRAINLAUNCHER_LOG_LEVEL", "loud").Args("--log-level", "error", "true").RunAsync();
-        // The environment's bad value is read first and refused: both forms are validated.
-        Assert.Equal(125, result.ExitCode);
+        Assert.Equal(0, result.ExitCode);
+        Assert.DoesNotContain(result.Messages, l => l.Contains(" user: ")); // error level: no header
         var ok = await new LauncherRun(dir).Set("TRAINLAUNCHER_SHELL", "0").Args("--shell", "exit 3").RunAsync();
         Assert.Equal(3, ok.ExitCode);
+        // Not overridden, the bad value is still refused.
+        var refused = await new LauncherRun(dir).Set("TRAINLAUNCHER_LOG_LEVEL", "loud").Args("true").RunAsync();
+        Assert.Equal(125, refused.ExitCode);
+        Assert.Contains(refused.Messages, l => l.Contains("TRAINLAUNCHER_LOG_LEVEL"));
     }
 
     public static TheoryData<string, string, int, string> BadVariables => new()
