@@ -18,9 +18,13 @@ internal static class Program
 {
     public static async Task<int> Main(string[] args)
     {
-        // First: until these handlers exist, a SIGTERM would kill the launcher outright.
-        using var signals = new SignalHub();
-        if (InitProcess.IsNeeded) return InitProcess.Run(args, signals);
+        // Every child starts through this binary: in that mode nothing else of the launcher runs.
+        if (ExecTrampoline.IsRequested(args)) return ExecTrampoline.Run(args);
+        // Then the signals: until they are blocked, a SIGTERM would kill the launcher outright.
+        bool init = InitProcess.IsNeeded;
+        using var signals = new SignalHub(followJobControl: !init);
+        CoreDumps.Disable();
+        if (init) return InitProcess.Run(args, signals);
 
         switch (args.FirstOrDefault())
         {

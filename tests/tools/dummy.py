@@ -22,6 +22,14 @@
                                         all of /proc, once both are 0 or after 10 s
   dummy.py daemon PIDFILE               start a double-forked setsid daemon that writes its pid to
                                         PIDFILE and sleeps; exit 0 once the file is there
+  dummy.py record LOG READY FINISH N    handle every catchable signal but CHLD: append 'got SIGNAME' to
+                                        LOG; touch READY, exit N once FINISH exists
+  dummy.py checkpoint READY LOG S       on SIGTERM (each one logged as 'got SIGTERM' to LOG) write a
+                                        checkpoint for S seconds, then 'checkpoint written' to LOG, exit 0
+  dummy.py pid PIDFILE                  write its pid to PIDFILE (atomically), then wait (signals: default)
+  dummy.py flood PIDFILE                ignore SIGTERM, write its pid to PIDFILE, write to stdout forever
+  dummy.py tty                          print whether its group owns the terminal ('foreground yes|no'),
+                                        then read a line from it and print 'read: LINE'
 """
 import hashlib, os, signal, sys, time
 
@@ -131,6 +139,48 @@ def main(argv):
         os.write(1, b"partial")
         open(argv[2], "w").close()
         wait_forever()
+    if cmd == "record":
+        log, ready, finish, status = argv[2], argv[3], argv[4], int(argv[5])
+        def record(signum, frame):
+            with open(log, "a") as f:
+                f.write(f"got {signal.Signals(signum).name}\n")
+        for number in range(1, 32):
+            if number not in (signal.SIGKILL, signal.SIGSTOP, signal.SIGCHLD):
+                signal.signal(number, record)
+        open(ready, "w").close()
+        while not os.path.exists(finish):
+            time.sleep(0.02)
+        sys.exit(status)
+    if cmd == "checkpoint":
+        ready, log, seconds = argv[2], argv[3], float(argv[4])
+        stopping = []
+        def on_term(signum, frame):
+            with open(log, "a") as f:
+                f.write("got SIGTERM\n")
+            stopping.append(signum)
+        signal.signal(signal.SIGTERM, on_term)
+        open(ready, "w").close()
+        while not stopping:
+            time.sleep(0.02)
+        deadline = time.time() + seconds  # the checkpoint: time it needs, whatever signals come
+        while time.time() < deadline:
+            time.sleep(0.05)
+        with open(log, "a") as f:
+            f.write("checkpoint written\n")
+        return
+    if cmd == "pid":
+        write_pid(argv[2])
+        wait_forever()
+    if cmd == "flood":
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        write_pid(argv[2])
+        block = b"x" * 65535 + b"\n"
+        while True:
+            write_all(1, block)
+    if cmd == "tty":
+        print("foreground", "yes" if os.tcgetpgrp(0) == os.getpgrp() else "no", flush=True)
+        print("read:", input(), flush=True)
+        return
     if cmd == "waitfile":
         while not os.path.exists(argv[2]):
             time.sleep(0.02)
@@ -147,6 +197,11 @@ def trap_signals(prefix, stop_exit):
             os.kill(os.getpid(), signum)
     for s in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1, signal.SIGUSR2):
         signal.signal(s, handler)
+
+def write_pid(path):
+    with open(path + ".tmp", "w") as f:
+        f.write(str(os.getpid()))
+    os.rename(path + ".tmp", path)
 
 def count_zombies(parent):
     """(zombies whose parent is PARENT, zombies in all of /proc)."""

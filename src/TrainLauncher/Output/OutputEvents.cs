@@ -19,4 +19,7 @@ internal static partial class OutputEvents
 
     [LoggerMessage(505, LogLevel.Warning, "{Bytes} bytes of output were lost from {Path} when dls-pipe failed")]
     public static partial void LogBytesLost(this ILogger log, long bytes, string path);
+
+    [LoggerMessage(506, LogLevel.Warning, "the output relay stopped: {Reason}")]
+    public static partial void RelayStopped(this ILogger log, string reason);
 }

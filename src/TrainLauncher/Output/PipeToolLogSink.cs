@@ -44,10 +44,9 @@ internal sealed class PipeToolLogSink : ILogSink
             inputReady.TrySetResult(stream);
             await inputDone.Task;
         });
-        var tool = ChildRegistry.Start(() => Cli.Wrap(toolPath).WithArguments([logPath])
+        var tool = ChildRegistry.Start(Cli.Wrap(toolPath).WithArguments([logPath])
             .WithStandardInputPipe(source)
-            .WithValidation(CommandResultValidation.None)
-            .ExecuteAsync());
+            .WithValidation(CommandResultValidation.None), c => c.ExecuteAsync());
         var input = await Task.WhenAny(inputReady.Task, tool.Task) == inputReady.Task
             ? inputReady.Task.Result
             : throw new IOException($"{toolPath} exited before reading any output");

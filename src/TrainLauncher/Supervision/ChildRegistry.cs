@@ -22,13 +22,14 @@ internal static class ChildRegistry
         return new StartScope();
     }
 
-    /// <summary>Starts a CliWrap command as an owned child; released when .NET has reaped it.</summary>
-    public static CommandTask<T> Start<T>(Func<CommandTask<T>> start)
+    /// <summary>Starts a CliWrap command (through <see cref="ExecTrampoline"/>, for a clean signal
+    /// state) as an owned child; released when .NET has reaped it.</summary>
+    public static CommandTask<T> Start<T>(Command command, Func<Command, CommandTask<T>> execute)
     {
         CommandTask<T> task;
         using (var scope = Starting())
         {
-            task = start();
+            task = ExecTrampoline.Execute(command, execute);
             scope.Own(task.ProcessId);
         }
         int pid = task.ProcessId;

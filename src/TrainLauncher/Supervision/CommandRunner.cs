@@ -11,8 +11,8 @@ namespace TrainLauncher.Supervision;
 
 /// <summary>
 /// Step 9: finds the program, waits for the master on a multi-node job, starts the command,
-/// pumps its output to stdout and the log, forwards signals (stop signal → grace → SIGKILL),
-/// ends what it left behind and drains the pipe. Returns the command's status (128+N for a signal).
+/// pumps its output to stdout and the log, forwards signals (stop signal → grace for the whole
+/// job → SIGKILL), ends what it left behind and drains the pipe. Returns the command's status (128+N for a signal).
 /// </summary>
 internal sealed class CommandRunner(LaunchOptions options, ConsoleGate console, SignalHub signals, RunState state, ILogger log)
 {
@@ -28,10 +28,11 @@ internal sealed class CommandRunner(LaunchOptions options, ConsoleGate console, 
 
         await using var sink = await jobLog.OpenSinkAsync(log);
         var pump = new OutputPump(console, sink, log);
+        var supervisor = new CommandSupervisor(signals, TimeSpan.FromSeconds(options.StopGraceSeconds), log);
         SpawnedCommand command;
         try
         {
-            command = CommandSpawner.Spawn(program, argv, plan.Environment.ToArray());
+            command = await supervisor.StartAsync(program, argv, plan.Environment.ToArray());
         }
         catch (SpawnException e)
         {
@@ -41,13 +42,20 @@ internal sealed class CommandRunner(LaunchOptions options, ConsoleGate console, 
         state.CommandPid = command.Pid;
         var clock = Stopwatch.StartNew();
         var pumping = pump.RunAsync(command.OutputFd);
-        var exit = await new CommandSupervisor(signals, TimeSpan.FromSeconds(options.StopGraceSeconds), log)
-            .WaitAsync(command);
+        var exit = await supervisor.WaitAsync();
         state.CommandEnded(exit);
         // Before the drain: once nothing of the command is left, the pipe reaches end of data.
-        OrphanReaper.KillLeftovers(command.Pid, TimeSpan.FromSeconds(Math.Min(options.StopGraceSeconds, 2)));
+        supervisor.EndLeftovers();
         pump.Drain();
-        await pumping;
+        try
+        {
+            await pumping;
+        }
+        catch (Exception e)
+        {
+            // The status is the command's: a broken relay is a warning, never a new status.
+            log.RelayStopped(e.Message);
+        }
         state.Report.OutputBytes = pump.Bytes;
         await sink.CompleteAsync();
         log.CommandEnded(exit.ToString(), clock.Elapsed.TotalSeconds, exit.ExitStatus, exit.Signal is { } signal ? SignalNames.Name(signal) : null, command.Pid);

@@ -1,48 +1,47 @@
 using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
 using TrainLauncher.Interop;
+using TrainLauncher.Launch;
 
 namespace TrainLauncher.Supervision;
 
 /// <summary>
-/// Runs one started command to its end: forwards each signal to its whole process group, and
-/// after a stop signal waits at most the grace period before SIGKILL to the group (torchrun's
-/// agent and tini do the same). The wait itself is a blocking waitpid on a thread of its own.
+/// Runs one command from start to end (SPEC 8, 13). It is started and waited for on a thread of
+/// its own that lives exactly as long as it (PR_SET_PDEATHSIG fires when the thread that started
+/// a child ends, even if the process lives on). Every signal the launcher gets goes to the
+/// command's process group; a stop signal also starts the end of the job (<see cref="JobEnd"/>):
+/// the grace holds for the group and every adopted process, and the SIGKILL when it is over
+/// comes from a timer thread of its own, which no log line or console lock can delay. Nothing
+/// here runs on the signal thread but system calls: events go out from the thread pool.
 /// </summary>
 internal sealed class CommandSupervisor(SignalHub signals, TimeSpan stopGrace, ILogger log)
 {
-    public async Task<ChildExit> WaitAsync(SpawnedCommand command)
+    private readonly TaskCompletionSource<ChildExit> _exited = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TerminalHandOver? _terminal = TerminalHandOver.Detect();
+    private readonly Lock _lock = new();
+    private JobEnd? _end;
+    private int _pgid;
+
+    /// <summary>Starts the command; completes once it runs (or with the <see cref="SpawnException"/> why not).</summary>
+    public Task<SpawnedCommand> StartAsync(string path, IReadOnlyList<string> argv, IReadOnlyList<KeyValuePair<string, string>> environment)
     {
-        var exited = new TaskCompletionSource<ChildExit>(TaskCreationOptions.RunContinuationsAsynchronously);
-        var waiter = new Thread(() => exited.SetResult(WaitPid(command.Pid))) { IsBackground = true, Name = "command-wait" };
-        waiter.Start();
-
-        var graceStarted = 0;
-        signals.ForwardTo(signal =>
-        {
-            SignalGroup(command.Pid, signal);
-            if (SignalHub.IsStopSignal(signal) && Interlocked.Exchange(ref graceStarted, 1) == 0)
-                _ = KillAfterGraceAsync(command.Pid, exited.Task, signal);
-        });
-        // A stop signal that came while the command was being started is not lost.
-        if (signals.StopSignal != 0 && Interlocked.Exchange(ref graceStarted, 1) == 0)
-        {
-            SignalGroup(command.Pid, signals.StopSignal);
-            _ = KillAfterGraceAsync(command.Pid, exited.Task, signals.StopSignal);
-        }
-
-        var exit = await exited.Task;
-        signals.ForwardTo(null);
-        ChildRegistry.Release(command.Pid);
-        return exit;
+        var started = new TaskCompletionSource<SpawnedCommand>(TaskCreationOptions.RunContinuationsAsynchronously);
+        new Thread(() => Run(path, argv, environment, started)) { IsBackground = true, Name = "command" }.Start();
+        return started.Task;
     }
 
-    private async Task KillAfterGraceAsync(int pid, Task exited, int signal)
+    /// <summary>How the command ended; never faults.</summary>
+    public Task<ChildExit> WaitAsync() => _exited.Task;
+
+    /// <summary>After the command's end: ends the rest of the job (the grace of a stop signal
+    /// still holds), then stops forwarding and gives the terminal back.</summary>
+    public void EndLeftovers()
     {
-        log.GraceStarted(SignalNames.Name(signal), stopGrace.TotalSeconds, pid);
-        if (await Task.WhenAny(exited, Task.Delay(stopGrace)) == exited) return;
-        log.GraceExpired(stopGrace.TotalSeconds, pid);
-        SignalGroup(pid, Native.SIGKILL);
+        JobEnd end;
+        lock (_lock) end = _end ??= JobEnd.AfterExit(_pgid, stopGrace);
+        end.Finish();
+        signals.ForwardTo(null);
+        _terminal?.GiveBack(_pgid);
     }
 
     /// <summary>kill(-pgid): the command and every process still in its group. ESRCH (all gone) is expected.</summary>
@@ -52,14 +51,105 @@ internal sealed class CommandSupervisor(SignalHub signals, TimeSpan stopGrace, I
             Native.kill(pgid, signal);
     }
 
-    private static unsafe ChildExit WaitPid(int pid)
+    private void Run(string path, IReadOnlyList<string> argv, IReadOnlyList<KeyValuePair<string, string>> environment, TaskCompletionSource<SpawnedCommand> started)
     {
-        int status;
-        while (Native.waitpid(pid, &status, 0) < 0)
+        SpawnedCommand command;
+        try
         {
-            if (Marshal.GetLastPInvokeError() != Native.EINTR)
-                throw new InvalidOperationException($"waitpid({pid}) failed: {Marshal.GetPInvokeErrorMessage(Marshal.GetLastPInvokeError())}");
+            command = CommandSpawner.Spawn(path, argv, environment,
+                new ChildSetup(DieWithLauncher: true, TakeTerminal: _terminal is not null, RestoreCoreLimit: true));
         }
-        return ChildExit.FromWaitStatus(status);
+        catch (Exception e)
+        {
+            started.SetException(e);
+            return;
+        }
+        ChildExit exit;
+        try
+        {
+            _pgid = command.Pid;
+            // A stop signal that came while the command was being started is not lost.
+            int missed = signals.ForwardTo(Forward);
+            if (missed != 0) Forward(missed);
+            started.SetResult(command);
+            exit = Wait(command.Pid);
+        }
+        catch (Exception e)
+        {
+            exit = Lost($"{e.GetType().Name}: {e.Message}");
+        }
+        ChildRegistry.Release(command.Pid);
+        _exited.SetResult(exit);
     }
+
+    /// <summary>On the signal thread: system calls only, the group's signal first.</summary>
+    private void Forward(int signal)
+    {
+        // Before the command resumes, so that it finds the terminal its own again.
+        if (signal == SignalHub.SIGCONT) _terminal?.GiveTo(_pgid);
+        SignalGroup(_pgid, signal);
+        if (SignalHub.IsStopSignal(signal) && !BeginStop(signal))
+            foreach (int pid in OrphanReaper.AdoptedOutside(_pgid)) Native.kill(pid, signal);
+    }
+
+    /// <summary>The first stop signal (the group has it): to the adopted processes now, SIGKILL
+    /// to what is left when the grace is over. False if the end had begun.</summary>
+    private bool BeginStop(int signal)
+    {
+        JobEnd end;
+        lock (_lock)
+        {
+            if (_end is not null) return false;
+            _end = end = JobEnd.AfterStopSignal(_pgid, signal, signals.StopTimestamp, stopGrace);
+        }
+        new Thread(() => KillAfterGrace(end)) { IsBackground = true, Name = "stop-timer" }.Start();
+        int pgid = _pgid;
+        Later(() => log.GraceStarted(SignalNames.Name(signal), stopGrace.TotalSeconds, pgid));
+        return true;
+    }
+
+    private void KillAfterGrace(JobEnd end)
+    {
+        try
+        {
+            if (!end.WaitForDeadline()) return;
+            end.Kill();
+            log.GraceExpired(stopGrace.TotalSeconds, _pgid);
+        }
+        catch (Exception e)
+        {
+            Later(() => log.StopTimerFailed($"{e.GetType().Name}: {e.Message}"));
+        }
+    }
+
+    private unsafe ChildExit Wait(int pid)
+    {
+        // With the terminal handed over, a stop at the terminal (Ctrl-Z) stops the command only:
+        // the launcher stops too, so the shell that started it sees its job stopped; `fg` then
+        // continues the launcher, whose SIGCONT goes on to the command.
+        int options = _terminal is null ? 0 : Native.WUNTRACED;
+        while (true)
+        {
+            int status;
+            if (Native.waitpid(pid, &status, options) < 0)
+            {
+                int errno = Marshal.GetLastPInvokeError();
+                if (errno == Native.EINTR) continue;
+                return Lost($"waitpid: {Marshal.GetPInvokeErrorMessage(errno)}");
+            }
+            if (!Native.Stopped(status)) return ChildExit.FromWaitStatus(status);
+            string signal = SignalNames.Name(Native.StopSignal(status));
+            Later(() => log.CommandStopped(signal, pid));
+            Native.kill(Native.getpid(), Native.SIGSTOP);
+        }
+    }
+
+    private ChildExit Lost(string why)
+    {
+        int pgid = _pgid;
+        Later(() => log.StatusLost(why, ExitCodes.LauncherFailure, pgid));
+        return new ChildExit(ExitCodes.LauncherFailure, null);
+    }
+
+    private static void Later(Action write) => ThreadPool.UnsafeQueueUserWorkItem(static write => write(), write, preferLocal: false);
 }

@@ -8,7 +8,8 @@ namespace TrainLauncher.Supervision;
 
 /// <summary>
 /// The launcher as PID 1 of a container splits in two, as `tini -- trainlauncher` would: this
-/// small init, which only forwards signals and reaps, and the real launcher as its child.
+/// small init, which only forwards signals (every one the launcher owns, <see cref="SignalHub"/>)
+/// and reaps, and the real launcher as its child.
 /// Why: when .NET is PID 1 and has started any Process (CliWrap does, for every dls-* tool), its
 /// own SIGCHLD handler reaps every exited child with waitpid — the command's status included,
 /// which CommandSupervisor then never sees (measured: "waitpid: No child processes"). As a
@@ -31,15 +32,15 @@ internal static class InitProcess
         try
         {
             // A group of its own: a terminal's Ctrl-C reaches only this init, which passes it on once.
-            child = CommandSpawner.SpawnInGroup(self, [self, .. args], environment, outputFd: -1);
+            child = CommandSpawner.SpawnInGroup(self, [self, .. args], environment, outputFd: -1, new ChildSetup(RestoreCoreLimit: true));
         }
         catch (SpawnException e)
         {
             WriteError($"[trainlauncher] error: as PID 1, cannot start the launcher itself: {e.Message}\n");
             return ExitCodes.LauncherFailure;
         }
-        signals.ForwardTo(signal => Native.kill(child, signal));
-        if (signals.StopSignal != 0) Native.kill(child, signals.StopSignal);
+        int missed = signals.ForwardTo(signal => Native.kill(child, signal));
+        if (missed != 0) Native.kill(child, missed);
 
         while (true)
         {

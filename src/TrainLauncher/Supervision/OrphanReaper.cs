@@ -7,7 +7,7 @@ namespace TrainLauncher.Supervision;
 /// Keeps the process tree clean for the whole run (SPEC 8). The launcher is a child subreaper,
 /// so whatever the command leaves behind (a finished worker, a double-forked daemon) is
 /// reparented to it rather than to the container's init; each one that has exited is reaped
-/// here, and <see cref="KillLeftovers"/> ends the live ones when the command is over.
+/// here, and <see cref="JobEnd"/> ends the live ones (<see cref="AdoptedOutside"/>).
 ///
 /// Never waitpid(-1): that would also take the status of the command or of a CliWrap tool from
 /// its own waiter (.NET fails fast on that). Instead the children are listed from /proc and only
@@ -50,33 +50,15 @@ internal sealed class OrphanReaper : IDisposable
     }
 
     /// <summary>
-    /// The command has exited: ends the rest of its process group and every child that is not a
-    /// tool (adopted daemons, and their descendants, adopted in turn as their parents die), then
-    /// reaps them. SIGTERM first and up to <paramref name="grace"/> to go: a group member may
-    /// still be running the handler of a stop signal it got together with the command (measured:
-    /// an immediate SIGKILL sometimes beat a grandchild's handler). Then SIGKILL until none is left.
+    /// The live processes the launcher adopted (its children that are neither the command nor a
+    /// tool: workers whose parent died, double-forked daemons) outside process group
+    /// <paramref name="pgid"/>, which a signal to that group reaches already.
     /// </summary>
-    public static void KillLeftovers(int commandPgid, TimeSpan grace)
+    public static List<int> AdoptedOutside(int pgid)
     {
-        // A short settle first: leftovers often got the same forwarded stop signal as the command
-        // and are still running its handler; a SIGTERM on top would cut that handler short.
-        var settleDeadline = DateTime.UtcNow + TimeSpan.FromMilliseconds(Math.Min(100, grace.TotalMilliseconds));
-        var termDeadline = DateTime.UtcNow + grace;
-        var killDeadline = termDeadline + TimeSpan.FromSeconds(5);
-        bool termSent = false;
-        while (true)
-        {
-            int signal = DateTime.UtcNow < termDeadline ? Native.SIGTERM : Native.SIGKILL;
-            bool send = DateTime.UtcNow >= settleDeadline && (signal == Native.SIGKILL || !termSent);
-            bool groupAlive = Native.kill(-commandPgid, send ? signal : 0) == 0;
-            var strays = new List<int>();
-            ChildRegistry.TryScan(owned => strays.AddRange(Children().Where(pid => !owned.Contains(pid) && !IsZombie(pid))));
-            if (send) foreach (int pid in strays) Native.kill(pid, signal);
-            termSent |= send;
-            ReapOrphans();
-            if ((!groupAlive && strays.Count == 0) || DateTime.UtcNow > killDeadline) return;
-            Thread.Sleep(5);
-        }
+        var adopted = new List<int>();
+        ChildRegistry.TryScan(owned => adopted.AddRange(Children().Where(pid => !owned.Contains(pid) && !IsZombie(pid) && Native.getpgid(pid) != pgid)));
+        return adopted;
     }
 
     /// <summary>Our children, from every thread's list: a reparented process may land on any thread.</summary>

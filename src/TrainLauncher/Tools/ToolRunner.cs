@@ -30,7 +30,7 @@ internal sealed class ToolRunner(IReadOnlyDictionary<string, string> environment
         if (stdin is not null) command = command.WithStandardInputPipe(PipeSource.FromString(stdin));
         if (workingDirectory is not null) command = command.WithWorkingDirectory(workingDirectory);
 
-        var result = await Supervision.ChildRegistry.Start(() => command.ExecuteAsync(cancellation));
+        var result = await Supervision.ChildRegistry.Start(command, c => c.ExecuteAsync(cancellation));
         return new ToolResult(result.ExitCode, stdout.ToString(), stderr.ToString());
     }
 

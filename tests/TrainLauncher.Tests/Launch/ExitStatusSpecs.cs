@@ -48,6 +48,34 @@ public class ExitStatusSpecs
         Assert.Contains(result.Messages, l => l.Contains("not executable"));
     }
 
+    /// <summary>run_train.sh ran it with bash, which runs a file without "#!" as a shell script
+    /// (ENOEXEC): so does the launcher, with /bin/sh, with or without stdbuf in front.</summary>
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task A_script_without_a_shebang_runs_under_bin_sh(bool stdbuf)
+    {
+        using var dir = new TempDir();
+        var script = dir.Write("home/user-job-dir/run.sh", "echo \"script ran with $1\"\nexit 4\n");
+        File.SetUnixFileMode(script, (UnixFileMode)0b111_101_101);
+        var run = new LauncherRun(dir);
+        if (!stdbuf) run.Args("--no-stdbuf");
+        var result = await run.Args("./run.sh", "arg").RunAsync();
+        Assert.Equal(4, result.ExitCode);
+        Assert.Contains("script ran with arg\n", result.Stdout);
+    }
+
+    [Fact]
+    public async Task A_script_whose_interpreter_is_missing_gives_127_and_the_reason()
+    {
+        using var dir = new TempDir();
+        var script = dir.Write("home/user-job-dir/run.sh", "#!/no/such/interpreter\necho hi\n");
+        File.SetUnixFileMode(script, (UnixFileMode)0b111_101_101);
+        var result = await new LauncherRun(dir).Args("--no-stdbuf", "./run.sh").RunAsync();
+        Assert.Equal(127, result.ExitCode);
+        Assert.Contains(result.Messages, l => l.Contains("cannot start") && l.Contains("run.sh: No such file or directory"));
+    }
+
     [Fact]
     public async Task A_directory_as_the_command_gives_126()
     {

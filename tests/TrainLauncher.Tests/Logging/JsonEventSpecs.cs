@@ -114,7 +114,7 @@ public class JsonEventSpecs(S3rverFixture s3) : IClassFixture<S3rverFixture>, IA
         Positive(fetched, "Rate");
 
         var grace = One("GraceStarted");
-        Text(grace, "SIGTERM passed to the command; SIGKILL in 20 s if it is still running");
+        Text(grace, "SIGTERM passed to the command; SIGKILL in 20 s to whatever of it is still running");
         String(grace, "Signal", "SIGTERM");
         Number(grace, "Seconds", 20);
         double pid = Positive(grace, "Pid");

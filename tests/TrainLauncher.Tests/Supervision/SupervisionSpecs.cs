@@ -1,17 +1,8 @@
 using System.Diagnostics;
 using TrainLauncher.Tests.Support;
+using static TrainLauncher.Tests.Supervision.Supervised;
 
 namespace TrainLauncher.Tests.Supervision;
-
-/// <summary>How the supervisor under test is started.</summary>
-public enum Mode
-{
-    /// <summary>An ordinary child of the test (the launcher is a subreaper).</summary>
-    Child,
-
-    /// <summary>PID 1 of a new PID namespace: `unshare --pid --fork --mount-proc`.</summary>
-    Pid1,
-}
 
 /// <summary>
 /// SPEC 8 with real processes: signals reach the command's whole group, the grace ends in
@@ -21,8 +12,6 @@ public enum Mode
 /// </summary>
 public class SupervisionSpecs
 {
-    private const string Tini = "/usr/bin/tini";
-
     public static TheoryData<string, Mode, string> SignalCases()
     {
         var data = new TheoryData<string, Mode, string>();
@@ -192,69 +181,224 @@ public class SupervisionSpecs
         Assert.DoesNotContain(result.Messages, l => l.Contains("command ended"));
     }
 
+    /// <summary>Issue 12: `bash -c 'python3 train.py; echo after'` and SIGTERM. bash dies at once;
+    /// python's handler writes a checkpoint for 3 s. It gets the whole grace and one SIGTERM
+    /// (before: a second SIGTERM 100 ms after bash's exit and SIGKILL at 2 s).</summary>
+    [Theory]
+    [InlineData(Mode.Child)]
+    [InlineData(Mode.Pid1)]
+    public async Task After_a_stop_signal_a_shell_wrapped_child_gets_the_whole_grace_and_one_SIGTERM(Mode mode)
+    {
+        using var dir = new TempDir();
+        var result = await SigtermDuringCheckpointAsync(dir, mode, "{train}; echo after");
+
+        Assert.Equal("got SIGTERM\ncheckpoint written\n", File.ReadAllText(dir["got"]));
+        Assert.Equal(143, result.ExitCode); // bash's own end: killed by SIGTERM
+        Assert.DoesNotContain("after", result.Stdout.Split('\n'));
+        Assert.DoesNotContain(result.Messages, l => l.Contains("did not stop within"));
+    }
+
+    /// <summary>A setsid daemon outside the command's group, adopted by the launcher when its
+    /// parent (the command) dies of the SIGTERM: it gets it too, once, when found.</summary>
+    [Theory]
+    [InlineData(Mode.Child)]
+    [InlineData(Mode.Pid1)]
+    public async Task A_process_the_launcher_adopted_gets_the_stop_signal_once_and_the_whole_grace(Mode mode)
+    {
+        using var dir = new TempDir();
+        var result = await SigtermDuringCheckpointAsync(dir, mode, $"setsid {{train}} & while [ ! -e '{dir["ready"]}' ]; do sleep 0.02; done; exec sleep 600");
+
+        Assert.Equal("got SIGTERM\ncheckpoint written\n", File.ReadAllText(dir["got"]));
+        Assert.Equal(143, result.ExitCode);
+    }
+
+    [Fact]
+    public async Task A_launcher_killed_with_SIGKILL_takes_the_command_with_it()
+    {
+        using var dir = new TempDir();
+        var (process, collecting) = await StartWithCommandPidAsync(dir, Mode.Child);
+        using var _ = process;
+        int command = ReadPid(dir["command.pid"]);
+        try
+        {
+            Signals.Send(process.Id, "SIGKILL");
+            await collecting;
+            await WaitUntilAsync(() => !IsAlive(command), null, "the command was gone");
+        }
+        finally
+        {
+            if (IsAlive(command)) Signals.Send(command, "SIGKILL");
+        }
+    }
+
+    /// <summary>Run as an ordinary user, so that /proc shows it: a non-dumpable process's /proc
+    /// files belong to root, and another process of the same user cannot read its environment.</summary>
+    [Fact]
+    public async Task The_launcher_is_not_dumpable_and_has_no_core_limit_while_the_command_keeps_its_own()
+    {
+        using var dir = new TempDir();
+        File.SetUnixFileMode(dir.Path, (UnixFileMode)0b111_111_111);
+        var run = new LauncherRun(dir).Dummy("pid", dir["command.pid"]);
+        const string nobody = "setpriv --reuid=65534 --regid=65534 --clear-groups";
+        using var process = run.Start("/bin/bash", "-c", $"ulimit -c unlimited; exec {nobody} -- \"$@\"", "bash");
+        var collecting = run.CollectAsync(process, TimeSpan.FromSeconds(60));
+        await WaitForFileAsync(dir["command.pid"], process);
+        int command = ReadPid(dir["command.pid"]);
+        try
+        {
+            Assert.Equal(65534, Owner($"/proc/{process.Id}/status", "Uid:"));
+            Assert.Equal(0, FileOwner($"/proc/{process.Id}/environ"));
+            Assert.Equal("0", CoreLimit(process.Id));
+            Assert.False(ReadableBy(nobody, $"/proc/{process.Id}/environ"), "a process of the same user read the launcher's environment");
+
+            Assert.Equal(65534, FileOwner($"/proc/{command}/environ"));
+            Assert.Equal("unlimited", CoreLimit(command));
+            Assert.True(ReadableBy(nobody, $"/proc/{command}/environ"));
+        }
+        finally
+        {
+            Signals.Send(command, "SIGTERM");
+            await collecting;
+        }
+    }
+
+    /// <summary>The stop timer must not wait for a log line: here stdout is a pipe nobody reads,
+    /// full, so every line blocks; the command ignores SIGTERM. It is killed after the grace.</summary>
+    [Fact]
+    public async Task The_SIGKILL_after_the_grace_comes_even_when_stdout_is_stalled()
+    {
+        using var dir = new TempDir();
+        var run = new LauncherRun(dir).Args("--stop-grace", "1").Dummy("flood", dir["command.pid"]);
+        using var process = run.Start(); // stdout redirected and not read yet
+        await WaitForFileAsync(dir["command.pid"], process);
+        int command = ReadPid(dir["command.pid"]);
+        try
+        {
+            // The command blocks writing once the launcher stopped reading: its stdout is full.
+            await WaitUntilAsync(() => File.ReadAllText($"/proc/{command}/wchan").Contains("pipe_write"), process, "the command blocked on a full pipe");
+            Signals.Send(process.Id, "SIGTERM");
+            await WaitUntilAsync(() => !IsAlive(command), process, "the command was killed");
+        }
+        catch
+        {
+            process.Kill(entireProcessTree: true);
+            throw;
+        }
+        finally
+        {
+            if (IsAlive(command)) Signals.Send(command, "SIGKILL");
+        }
+        var result = await run.CollectAsync(process, TimeSpan.FromSeconds(60));
+        Assert.Equal(137, result.ExitCode);
+    }
+
+    /// <summary>A parent that ignores SIGCHLD passes that on through exec; the kernel would then
+    /// reap the command itself and waitpid fail (before: "No child processes", a crash, 134).</summary>
+    [Fact]
+    public async Task A_launcher_started_with_SIGCHLD_ignored_still_reports_the_command_status()
+    {
+        using var dir = new TempDir();
+        var run = new LauncherRun(dir).Dummy("exit", "3");
+        using var process = run.Start(Repo.Python, "-c", "import os, signal, sys; signal.signal(signal.SIGCHLD, signal.SIG_IGN); os.execv(sys.argv[1], sys.argv[1:])");
+        var result = await run.CollectAsync(process, TimeSpan.FromSeconds(60));
+
+        Assert.Equal(3, result.ExitCode);
+        Assert.Contains(result.Messages, l => l.Contains("run summary"));
+    }
+
+    [Theory]
+    [InlineData(Mode.Child)]
+    [InlineData(Mode.Pid1)]
+    public async Task SIGTSTP_stops_the_command_and_the_launcher_and_SIGCONT_resumes_both(Mode mode)
+    {
+        using var dir = new TempDir();
+        var (process, collecting) = await StartWithCommandPidAsync(dir, mode);
+        using var _ = process;
+        int launcher = LauncherPid(process, mode);
+        int command = Children(launcher).Single(pid => File.ReadAllText($"/proc/{pid}/cmdline").Contains("dummy.py"));
+
+        Signals.Send(SupervisorPid(process, mode), "SIGTSTP");
+        await WaitUntilAsync(() => State(command) == 'T' && State(launcher) == 'T', process, "both stopped");
+        Signals.Send(SupervisorPid(process, mode), "SIGCONT");
+        await WaitUntilAsync(() => State(command) != 'T' && State(launcher) != 'T', process, "both running again");
+        Signals.Send(SupervisorPid(process, mode), "SIGTERM");
+        var result = await collecting;
+
+        Assert.Equal(143, result.ExitCode);
+    }
+
+    [Fact]
+    public async Task Every_thread_of_the_launcher_blocks_the_signals_it_forwards()
+    {
+        using var dir = new TempDir();
+        var (process, collecting) = await StartWithCommandPidAsync(dir, Mode.Child);
+        using var _ = process;
+        try
+        {
+            ulong owned = Enumerable.Range(1, 31).Except([8, 9, 11, 17, 19]).Aggregate(0UL, (mask, s) => mask | 1UL << (s - 1));
+            foreach (var task in Directory.GetDirectories($"/proc/{process.Id}/task"))
+            {
+                var status = File.ReadAllLines(Path.Combine(task, "status"));
+                ulong blocked = Convert.ToUInt64(status.Single(l => l.StartsWith("SigBlk:"))[7..].Trim(), 16);
+                Assert.True((blocked & owned) == owned, $"thread {File.ReadAllText(Path.Combine(task, "comm")).Trim()} blocks {blocked:x16}");
+            }
+        }
+        finally
+        {
+            Signals.Send(ReadPid(dir["command.pid"]), "SIGTERM");
+            await collecting;
+        }
+    }
+
+    /// <summary>`bash -c SCRIPT` under the launcher with a 60 s grace, {train} in SCRIPT being
+    /// the dummy that writes a 3 s checkpoint on SIGTERM; one SIGTERM once the dummy is ready.</summary>
+    private static async Task<LauncherResult> SigtermDuringCheckpointAsync(TempDir dir, Mode mode, string script)
+    {
+        string train = $"'{Repo.Python}' '{Repo.Dummy}' checkpoint '{dir["ready"]}' '{dir["got"]}' 3";
+        var run = new LauncherRun(dir).Args("--stop-grace", "60", "--", "bash", "-c", script.Replace("{train}", train));
+        using var process = Start(run, "launcher", mode);
+        var collecting = run.CollectAsync(process, TimeSpan.FromSeconds(90));
+        await WaitForFileAsync(dir["ready"], process);
+        Signals.Send(SupervisorPid(process, mode), "SIGTERM");
+        return await collecting;
+    }
+
+    /// <summary>The launcher running `dummy.py pid`, once the command has written its pid file.</summary>
+    private static async Task<(Process Process, Task<LauncherResult> Collecting)> StartWithCommandPidAsync(TempDir dir, Mode mode)
+    {
+        var run = new LauncherRun(dir).Dummy("pid", dir["command.pid"]);
+        var process = Start(run, "launcher", mode);
+        var collecting = run.CollectAsync(process, TimeSpan.FromSeconds(60));
+        await WaitForFileAsync(dir["command.pid"], process);
+        return (process, collecting);
+    }
+
+    private static int Owner(string statusFile, string field) =>
+        int.Parse(File.ReadAllLines(statusFile).Single(l => l.StartsWith(field)).Split('\t', StringSplitOptions.RemoveEmptyEntries)[1]);
+
+    private static int FileOwner(string path)
+    {
+        using var stat = Process.Start(new ProcessStartInfo("stat", ["-c", "%u", path]) { RedirectStandardOutput = true })!;
+        string uid = stat.StandardOutput.ReadToEnd().Trim();
+        stat.WaitForExit();
+        return int.Parse(uid);
+    }
+
+    /// <summary>The soft "Max core file size" of /proc/PID/limits.</summary>
+    private static string CoreLimit(int pid) =>
+        File.ReadAllLines($"/proc/{pid}/limits").Single(l => l.StartsWith("Max core file size")).Split(' ', StringSplitOptions.RemoveEmptyEntries)[4];
+
+    private static bool ReadableBy(string asUser, string path)
+    {
+        var info = new ProcessStartInfo("/bin/bash", ["-c", $"exec {asUser} -- cat '{path}' >/dev/null 2>&1"]);
+        using var cat = Process.Start(info)!;
+        cat.WaitForExit();
+        return cat.ExitCode == 0;
+    }
+
     private static LauncherRun WithLogUpload(LauncherRun run, TempDir dir)
     {
         Directory.CreateDirectory(dir["obs/b/logs"]);
         return run.Set("DLS_USE_UPLOADER", "1").Set("DLS_UPLOAD_LOG_OBS_DIR", "obs://b/logs").Set("STANDIN_OBS_ROOT", dir["obs"]);
-    }
-
-    /// <summary>The launcher, or tini in front of the same command, as a child or as PID 1.</summary>
-    private static Process Start(LauncherRun run, string supervisor, Mode mode)
-    {
-        var info = run.StartInfo();
-        if (supervisor == "tini")
-        {
-            var command = info.ArgumentList.SkipWhile(a => a != Repo.Python).ToList();
-            info.ArgumentList.Clear();
-            foreach (var a in (string[])(mode == Mode.Child ? ["-s", "-g", "--"] : ["-g", "--"])) info.ArgumentList.Add(a);
-            foreach (var a in command) info.ArgumentList.Add(a);
-            info.FileName = Tini;
-        }
-        if (mode == Mode.Pid1)
-        {
-            info.ArgumentList.Insert(0, info.FileName);
-            foreach (var a in new[] { "--pid", "--fork", "--mount-proc" }.Reverse()) info.ArgumentList.Insert(0, a);
-            info.FileName = "/usr/bin/unshare";
-        }
-        return Process.Start(info)!;
-    }
-
-    /// <summary>Whom to signal: the process itself, or under unshare its child (PID 1 inside).</summary>
-    private static int SupervisorPid(Process process, Mode mode)
-    {
-        if (mode == Mode.Child) return process.Id;
-        string children = File.ReadAllText($"/proc/{process.Id}/task/{process.Id}/children").Trim();
-        return int.Parse(children.Split(' ')[0]);
-    }
-
-    private static bool IsAlive(int pid) =>
-        File.Exists($"/proc/{pid}/stat") && File.ReadAllText($"/proc/{pid}/stat").Split(')')[^1].Trim()[0] != 'Z';
-
-    private static Task WaitForFileAsync(string path, Process process) => WaitUntilAsync(() => File.Exists(path), process);
-
-    private static async Task WaitUntilAsync(Func<bool> condition, Process process)
-    {
-        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        while (!condition())
-        {
-            if (process.HasExited) throw new InvalidOperationException($"exited ({process.ExitCode}) before the condition held");
-            await Task.Delay(10, deadline.Token);
-        }
-    }
-}
-
-internal static class Signals
-{
-    public static int Number(string name) => name switch
-    {
-        "SIGHUP" => 1, "SIGINT" => 2, "SIGQUIT" => 3, "SIGUSR1" => 10, "SIGUSR2" => 12, "SIGTERM" => 15,
-        _ => throw new ArgumentException(name),
-    };
-
-    public static void Send(int pid, string name)
-    {
-        using var kill = Process.Start("/bin/kill", ["-s", name[3..], pid.ToString()]);
-        kill.WaitForExit();
-        if (kill.ExitCode != 0) throw new InvalidOperationException($"kill -s {name} {pid} failed");
     }
 }

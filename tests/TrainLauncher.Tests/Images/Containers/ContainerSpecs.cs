@@ -13,6 +13,10 @@ namespace TrainLauncher.Tests.Images.Containers;
 [Collection("images")]
 public sealed class ContainerSpecs(BuiltImages images) : IDisposable
 {
+    /// <summary>argv[0] of PID 1, from the command. Not `readlink /proc/1/exe`: the launcher is not
+    /// dumpable (it holds secrets), so its exe link, environ and memory are closed to other processes.</summary>
+    private const string Pid1Program = "tr '\\0' '\\n' < /proc/1/cmdline | head -1";
+
     private const string Launcher = "/home/work/trainlauncher/trainlauncher";
     private readonly Support.TempDir volume = OwnedByWork();
     private readonly List<string> containers = [];
@@ -65,7 +69,7 @@ public sealed class ContainerSpecs(BuiltImages images) : IDisposable
     {
         int port = Http.FreePort();
         var (started, output) = await images.PodmanAsync(Run(LauncherCpu, ["-d", "--network", "host", "-e", $"TRAINLAUNCHER_HEALTH_PORT={port}"],
-            "sh", "-c", "readlink /proc/1/exe > /ckpt/pid1; while [ ! -e /ckpt/go ]; do sleep 0.1; done; echo finishing"));
+            "sh", "-c", $"{Pid1Program} > /ckpt/pid1; while [ ! -e /ckpt/go ]; do sleep 0.1; done; echo finishing"));
         Assert.True(started == 0, output);
         await WaitForFileAsync("pid1");
 
@@ -134,7 +138,7 @@ public sealed class ContainerSpecs(BuiltImages images) : IDisposable
     {
         var (code, output) = await images.PodmanAsync(Run(Batch, ["--network", "none"],
             "/bin/sh", "/home/run.sh", "sh", "-c",
-            "readlink /proc/1/exe; python --version; java -version 2>&1 | head -1; echo data > f && zip -q f.zip f && ls f.zip"));
+            $"{Pid1Program}; python --version; java -version 2>&1 | head -1; echo data > f && zip -q f.zip f && ls f.zip"));
 
         Assert.True(code == 0, output);
         Assert.Contains(Launcher + "\n", output); // run.sh exec'd the launcher: it is PID 1
