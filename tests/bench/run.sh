@@ -208,11 +208,11 @@ latency_row "launcher (log written directly)" "$launcher_direct -- $gen tick $ti
 latency_row "replica (tail -F of the log; final sleep 1 s)" "env REPLICA_FINAL_SLEEP=1 DLS_APP_URL=$work/code bash $work/replica-home/run_train.sh $gen tick $ticks"
 echo
 
-# --- (5) signals and fetch: scripts of their own issues ---------------------------------------
+# --- (5) signals and storage: scripts of their own issues -------------------------------------
 # ===== Other engineers' benches: tests/bench/signals.sh (SIGTERM-to-handler latency) and
-# ===== tests/bench/fetch.sh (code fetch). Each gets the same arguments, the binary in
-# ===== TRAINLAUNCHER_BIN, and prints its own Markdown section on stdout.
-for extra in signals fetch; do
+# ===== tests/bench/storage.sh (fetch and upload vs rclone). Each gets the same arguments, the
+# ===== binary in TRAINLAUNCHER_BIN, and prints its own Markdown section on stdout.
+for extra in signals storage; do
   echo "## 5. ${extra^}"
   echo
   if [ -x "$here/$extra.sh" ] || [ -f "$here/$extra.sh" ]; then

@@ -17,6 +17,9 @@ internal sealed class CodeFetcher(ToolRunner tools, ConsoleGate console, ObjectS
 {
     public const string DownloaderLog = "/tmp/dls-downloader.log";
 
+    /// <summary>How much of a failed dls-downloader's output goes into the error line (all of it was shown and kept in <see cref="DownloaderLog"/>).</summary>
+    private const int OutputTail = 2000;
+
     /// <summary>Step 8. False when the fetch failed: `App download error:` and the reason are in
     /// the log and on stdout, and the command must not run.</summary>
     public async Task<bool> FetchCodeAsync(LaunchPlan plan, JobLog jobLog, RunState state, CancellationToken cancellation)
@@ -50,9 +53,9 @@ internal sealed class CodeFetcher(ToolRunner tools, ConsoleGate console, ObjectS
         TransferStats? stats = null;
         var clock = System.Diagnostics.Stopwatch.StartNew();
         string staging = Path.Combine(jobDir, $".trainlauncher-fetch-{Guid.NewGuid():N}");
-        Directory.CreateDirectory(staging);
         try
         {
+            Directory.CreateDirectory(staging);
             switch (source)
             {
                 case CodeSource.LocalCopy local:
@@ -70,33 +73,34 @@ internal sealed class CodeFetcher(ToolRunner tools, ConsoleGate console, ObjectS
             MoveIntoPlace(staging, jobDir);
             return stats;
         }
-        finally
-        {
-            if (Directory.Exists(staging)) Directory.Delete(staging, recursive: true);
-        }
-    }
-
-    /// <summary>`cp -a SRC ./`: modes, times and symlinks kept.</summary>
-    private static void CopyLocal(string source, string target, CancellationToken cancellation)
-    {
-        if (File.Exists(source))
-        {
-            File.Copy(source, target);
-            return;
-        }
-        if (!Directory.Exists(source))
-            throw new FetchFailure($"cannot copy '{source}': no such file or directory");
-        try
-        {
-            CopyDirectory(new DirectoryInfo(source), target, cancellation);
-        }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new FetchFailure($"cannot copy '{source}': {e.Message}");
+            // The job dir's own file system (full, read-only, not ours): still a fetch failure, 127.
+            throw new FetchFailure($"cannot fetch into {OneLine.Escape(jobDir)}: {LocalFileException.From(e).Message}");
+        }
+        finally
+        {
+            try { if (Directory.Exists(staging)) Directory.Delete(staging, recursive: true); }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { log.StagingNotRemoved(OneLine.Escape(staging), LocalFileException.From(e).Message); }
         }
     }
 
-    private static void CopyDirectory(DirectoryInfo source, string target, CancellationToken cancellation)
+    /// <summary>`cp -a SRC ./`: modes, times and symlinks kept; only regular files are read (a FIFO would hang the copy).</summary>
+    private void CopyLocal(string source, string target, CancellationToken cancellation)
+    {
+        try
+        {
+            if (Directory.Exists(source)) CopyDirectory(new DirectoryInfo(source), target, cancellation);
+            else if (File.Exists(source)) CopyFile(source, target, followLink: true);
+            else throw new FetchFailure($"cannot copy {OneLine.Escape(source)}: no such file or directory");
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or LocalFileException)
+        {
+            throw new FetchFailure($"cannot copy {OneLine.Escape(source)}: {LocalFileException.From(e).Message}");
+        }
+    }
+
+    private void CopyDirectory(DirectoryInfo source, string target, CancellationToken cancellation)
     {
         var created = Directory.CreateDirectory(target);
         foreach (var entry in source.EnumerateFileSystemInfos())
@@ -105,14 +109,26 @@ internal sealed class CodeFetcher(ToolRunner tools, ConsoleGate console, ObjectS
             string destination = Path.Combine(target, entry.Name);
             if (entry.LinkTarget is { } link) File.CreateSymbolicLink(destination, link);
             else if (entry is DirectoryInfo dir) CopyDirectory(dir, destination, cancellation);
-            else
-            {
-                File.Copy(entry.FullName, destination);
-                File.SetLastWriteTimeUtc(destination, entry.LastWriteTimeUtc);
-            }
+            else if (LocalFiles.Inspect(entry.FullName).Kind is var kind && kind != LocalFileKind.Regular)
+                log.CodeEntrySkipped(OneLine.Escape(entry.FullName), $"{LocalFiles.Describe(kind)}, not a regular file");
+            else CopyFile(entry.FullName, destination, followLink: false);
         }
         created.UnixFileMode = source.UnixFileMode;
         created.LastWriteTimeUtc = source.LastWriteTimeUtc;
+    }
+
+    /// <summary>Copies a regular file with its mode and time; anything else is a <see cref="LocalFileException"/>.</summary>
+    private static void CopyFile(string source, string target, bool followLink)
+    {
+        var (handle, _) = LocalFiles.OpenRegular(source, followLink);
+        using (handle)
+        using (var input = new FileStream(handle, FileAccess.Read, bufferSize: 0))
+        using (var output = new FileStream(target, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 0))
+        {
+            input.CopyTo(output, 1 << 20);
+            File.SetUnixFileMode(output.SafeFileHandle, File.GetUnixFileMode(handle));
+        }
+        File.SetLastWriteTimeUtc(target, File.GetLastWriteTimeUtc(source));
     }
 
     /// <summary>`dls-downloader -r -s URL -d ./` in the staging dir; output shown and kept in /tmp/dls-downloader.log.</summary>
@@ -126,15 +142,18 @@ internal sealed class CodeFetcher(ToolRunner tools, ConsoleGate console, ObjectS
             var result = await tools.RunAsync(downloader.Tool, ["-r", "-s", downloader.Url, "-d", "./"], cancellation,
                 workingDirectory: staging, alsoOutputTo: shown);
             if (!result.Succeeded)
-                throw new FetchFailure($"dls-downloader exited with status {result.ExitCode}\n{result.Output}");
+                throw new FetchFailure($"dls-downloader exited with status {result.ExitCode}: {OneLine.Escape(Tail(result.Output))}");
         }
         finally
         {
             console.EndCommandOutput();
         }
         if (!Directory.EnumerateFileSystemEntries(staging).Any())
-            throw new FetchFailure($"dls-downloader reported success but fetched nothing from {downloader.Url}");
+            throw new FetchFailure($"dls-downloader reported success but fetched nothing from {OneLine.Escape(downloader.Url)}");
     }
+
+    /// <summary>The end of a tool's output, where its error is.</summary>
+    public static string Tail(string output) => output.Length <= OutputTail ? output : "…" + output[^OutputTail..];
 
     // Shared, not locked: .NET's default FileShare.None takes an exclusive lock, and a second
     // launcher on the node (another task) would then fail to fetch at all.

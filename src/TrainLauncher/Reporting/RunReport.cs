@@ -10,6 +10,9 @@ internal sealed class RunReport
     public int? FilesFetched { get; set; }
     public long? BytesUploaded { get; set; }
     public int? FilesUploaded { get; set; }
+    /// <summary>Entries of the uploads that were skipped (links, FIFOs, ...) or could not be read.</summary>
+    public int UploadsSkipped { get; set; }
+    public int UploadsFailed { get; set; }
     /// <summary>Bytes of the command's output (stdout + stderr).</summary>
     public long? OutputBytes { get; set; }
     /// <summary>Largest resident set of a child process, from getrusage(RUSAGE_CHILDREN) after the command was reaped.</summary>

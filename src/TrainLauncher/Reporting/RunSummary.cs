@@ -26,7 +26,8 @@ internal static class RunSummary
         foreach (var (phase, duration) in state.PhaseDurations().Where(p => p.Phase != LaunchPhase.Done))
             log.SummaryPhase(RunState.Name(phase), string.Create(CultureInfo.InvariantCulture, $"{duration.TotalSeconds:0.000} s"), duration.TotalSeconds);
         log.SummaryTransfer("fetched", Transfer(report.BytesFetched, report.FilesFetched), report.BytesFetched, report.FilesFetched);
-        log.SummaryTransfer("uploaded", Transfer(report.BytesUploaded, report.FilesUploaded), report.BytesUploaded, report.FilesUploaded);
+        log.SummaryTransfer("uploaded", Transfer(report.BytesUploaded, report.FilesUploaded) + Storage.TransferProgress.Problems(report.UploadsSkipped, report.UploadsFailed),
+            report.BytesUploaded, report.FilesUploaded);
         log.SummaryOutput("output", report.OutputBytes is { } output ? Size(output) : "-", report.OutputBytes);
         log.SummaryPeakRss("peak RSS", report.PeakRssBytes is { } rss ? Size(rss) + " (largest child process)" : "-", report.PeakRssBytes);
         log.SummaryExitStatus("exit status", report.CommandEnd is { } end && !end.EndsWith($" {status}", StringComparison.Ordinal)

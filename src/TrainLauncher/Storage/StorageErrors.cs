@@ -15,16 +15,19 @@ internal static class StorageErrors
     /// </summary>
     public static bool IsTransient(Exception error) => error switch
     {
+        // A local file's failure (gone, unreadable, disk full) is never the network's, whatever it wraps.
+        LocalFileException => false,
+        ObjectIntegrityException integrity => integrity.Transient,
         AmazonServiceException { StatusCode: > 0 } service =>
             (int)service.StatusCode >= 500
             || service.StatusCode is HttpStatusCode.TooManyRequests or HttpStatusCode.RequestTimeout
             || service.ErrorCode is "SlowDown" or "RequestTimeout" or "Throttling",
-        ObjectIntegrityException or HttpRequestException or IOException or SocketException
+        HttpRequestException or IOException or SocketException
             or TimeoutException or OperationCanceledException => true,
         _ => error.InnerException is { } inner && IsTransient(inner),
     };
 
-    /// <summary>One line, no newlines, naming what went wrong and what to check.</summary>
+    /// <summary>One line naming what went wrong and what to check; the store's own words escaped.</summary>
     public static string Describe(Exception error, ObjectStoreSettings settings, string bucket)
     {
         var endpoint = settings.Endpoint.GetLeftPart(UriPartial.Authority);
@@ -34,20 +37,24 @@ internal static class StorageErrors
                 $"bucket '{bucket}' does not exist at {endpoint}",
             AmazonServiceException { ErrorCode: "InvalidAccessKeyId" or "SignatureDoesNotMatch" or "AccessDenied" or "InvalidToken" or "ExpiredToken" } service =>
                 $"access denied by {endpoint} ({service.ErrorCode}): check the access key id and secret key ({settings.Credentials?.ToString() ?? "no credentials set"})",
+            AmazonServiceException { StatusCode: HttpStatusCode.PreconditionFailed } =>
+                "the object changed during the fetch (412 PreconditionFailed)", // If-Match of a ranged GET
             AmazonServiceException { StatusCode: > 0 } service =>
-                $"{(int)service.StatusCode} {service.ErrorCode}: {service.Message}",
+                $"{(int)service.StatusCode} {OneLine.Escape(service.ErrorCode)}: {OneLine.Escape(service.Message)}",
+            ObjectIntegrityException integrity => integrity.Message, // ours, keys already escaped
             OperationCanceledException or TimeoutException =>
                 $"timed out waiting for {endpoint}",
             _ when Find<SocketException>(error) is { } socket =>
-                $"cannot connect to {endpoint}: {socket.Message}",
-            _ when Find<IOException>(error) is { } io => $"connection broken: {io.Message}",
-            _ when Find<HttpRequestException>(error) is { } http => $"request to {endpoint} failed: {http.Message}",
-            _ => error.Message,
+                $"cannot connect to {endpoint}: {OneLine.Escape(socket.Message)}",
+            _ when Find<IOException>(error) is { } io => $"connection broken: {OneLine.Escape(io.Message)}",
+            _ when Find<HttpRequestException>(error) is { } http => $"request to {endpoint} failed: {OneLine.Escape(http.Message)}",
+            _ => OneLine.Escape(error.Message),
         };
-        return OneLine.Escape(string.Join(' ', text.Split(['\r', '\n'], StringSplitOptions.RemoveEmptyEntries)));
+        return text;
     }
 
-    private static T? Find<T>(Exception error) where T : Exception
+    /// <summary>The first exception of type <typeparamref name="T"/> in the chain of inner exceptions.</summary>
+    public static T? Find<T>(Exception error) where T : Exception
     {
         for (Exception? e = error; e is not null; e = e.InnerException)
         {

@@ -11,7 +11,9 @@ internal sealed record TransferTuning(
     TimeSpan IdleTimeout,
     TimeSpan ProgressInterval,
     long PartSize,
-    int ListPageSize = 1000)
+    int ListPageSize = 1000,
+    long RangeSize = 16 * 1024 * 1024,
+    int RangesInFlight = 4)
 {
     /// <summary>6 retries with exponential back-off from 0.5 s (jittered, at most 20 s apart): about a minute of patience.</summary>
     public static TransferTuning Default { get; } = new(
@@ -22,6 +24,12 @@ internal sealed record TransferTuning(
         ProgressInterval: TimeSpan.FromSeconds(5),
         PartSize: 16 * 1024 * 1024);
 
+    /// <summary>S3's largest part (and single PUT): the longest body one request sends.</summary>
+    public long MaxPartBytes => 5L << 30;
+
     /// <summary>Time allowed for one upload request: the idle timeout plus 1 MB/s for the body.</summary>
     public TimeSpan UploadTimeout(long bytes) => IdleTimeout + TimeSpan.FromSeconds(bytes / 1e6);
+
+    /// <summary>Time allowed to complete a multipart upload: stores assemble the parts first (S3: "several minutes" for large objects).</summary>
+    public TimeSpan CompleteTimeout(int parts) => IdleTimeout + TimeSpan.FromMilliseconds(50.0 * parts);
 }

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using TrainLauncher.Launch;
+using TrainLauncher.Output;
 
 namespace TrainLauncher.Tools;
 
@@ -17,6 +18,6 @@ internal sealed class DnsFixer(ToolRunner tools, ILogger log)
         }
         var result = await tools.RunAsync(plan.DnsFixer, [], cancellation);
         if (!result.Succeeded)
-            log.DnsFixerFailed(result.ExitCode, result.Output);
+            log.DnsFixerFailed(result.ExitCode, OneLine.Escape(result.Output));
     }
 }

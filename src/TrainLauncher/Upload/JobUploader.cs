@@ -28,6 +28,7 @@ internal sealed class JobUploader(ToolRunner tools, ObjectStore? store, RunState
         catch (ObjectStoreException e)
         {
             log.OutputUploadFailed(e.Message);
+            if (e.Partial is { } partial) CountUpload(partial);
         }
     }
 
@@ -40,7 +41,7 @@ internal sealed class JobUploader(ToolRunner tools, ObjectStore? store, RunState
             state.Phase = LaunchPhase.Uploading;
             log.LogUploadWithTool(plan.Settings.LogFile, plan.Settings.LogUploadDir!);
             var result = await tools.RunAsync(plan.UploadTool, ["-s", plan.Settings.LogFile, "-d", plan.Settings.LogUploadDir!], CancellationToken.None);
-            if (!result.Succeeded) error = $"dls-downloader exited with status {result.ExitCode}\n{result.Output}";
+            if (!result.Succeeded) error = $"dls-downloader exited with status {result.ExitCode}: {OneLine.Escape(Code.CodeFetcher.Tail(result.Output))}";
         }
         else if (plan.BuiltinLogUpload is { } url && store is not null)
         {
@@ -58,5 +59,7 @@ internal sealed class JobUploader(ToolRunner tools, ObjectStore? store, RunState
     {
         state.Report.FilesUploaded = (state.Report.FilesUploaded ?? 0) + stats.Files;
         state.Report.BytesUploaded = (state.Report.BytesUploaded ?? 0) + stats.Bytes;
+        state.Report.UploadsSkipped += stats.Skipped;
+        state.Report.UploadsFailed += stats.Failed;
     }
 }

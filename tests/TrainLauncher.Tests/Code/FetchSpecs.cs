@@ -70,6 +70,39 @@ public class FetchSpecs
         Assert.Empty(Directory.EnumerateFileSystemEntries(run.JobDir));
     }
 
+    [Theory]
+    [InlineData("single-file")]
+    [InlineData("move-into-place")]
+    public async Task A_local_fetch_that_fails_on_the_file_system_gives_127_with_one_App_download_error_line(string fault)
+    {
+        using var dir = new TempDir();
+        var run = new LauncherRun(dir);
+        if (fault == "single-file")
+        {
+            // Root-owned and unreadable: the launcher runs as another user.
+            run.Set("DLS_APP_URL", dir.Write("src/model.py", "print(1)\n"));
+            File.SetUnixFileMode(dir["src/model.py"], UnixFileMode.None);
+        }
+        else
+        {
+            // An earlier copy of app/ that this user cannot remove: app/keep/ is root's.
+            run.Set("DLS_APP_URL", MakeCode(dir));
+            File.SetUnixFileMode(dir["src/app/train.py"], (UnixFileMode)0b111_101_101); // the copy must work: the move is what fails
+            LauncherRun.GiveToNobody(dir["home"]);
+            LauncherRun.GiveToNobody(run.JobDir);
+            LauncherRun.GiveToNobody(Path.Combine(run.JobDir, "app"));
+            Directory.CreateDirectory(Path.Combine(run.JobDir, "app/keep"));
+            File.WriteAllText(Path.Combine(run.JobDir, "app/keep/old.py"), "old");
+        }
+        var result = await run.Args("touch", dir["ran"]).RunAsNobodyAsync();
+
+        Assert.Equal(127, result.ExitCode);
+        Assert.False(File.Exists(dir["ran"]));
+        var line = Assert.Single(result.Log.Split('\n'), l => l.StartsWith("App download error: ", StringComparison.Ordinal));
+        Assert.Contains("Permission denied", line);
+        Assert.Contains(line, result.Stdout.Split('\n'));
+    }
+
     [Fact]
     public async Task An_empty_app_url_means_no_fetch()
     {

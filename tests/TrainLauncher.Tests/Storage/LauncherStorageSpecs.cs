@@ -136,6 +136,54 @@ public class LauncherStorageSpecs(S3rverFixture s3) : IClassFixture<S3rverFixtur
         Assert.Equal(File.ReadAllBytes(result.LogFile), await ReadObjectAsync($"{logs}/dls-log-j0/task.log"));
     }
 
+    public static TheoryData<string, string> ListingFaults => new()
+    {
+        { "huge", $"object key 'jobs/app/a.bin' under {App} declares {long.MaxValue} bytes" },
+        { "repeat", $"cannot list {App}: the store sent continuation token 'again' twice" },
+        { "endless", $"cannot list {App}: the store said the listing goes on (IsTruncated) but sent no continuation token" },
+    };
+
+    [Theory]
+    [MemberData(nameof(ListingFaults))]
+    public async Task A_listing_a_store_should_never_send_gives_127_with_one_App_download_error_line(string fault, string reason)
+    {
+        proxy.Rule = r => !r.IsList ? null : fault switch
+        {
+            "huge" => new Fault.Xml(Listing("jobs/app/", [("jobs/app/a.bin", long.MaxValue), ("jobs/app/b.bin", long.MaxValue)])),
+            "repeat" => new Fault.Xml(Listing("jobs/app/", [], next: "again")),
+            _ => new Fault.Xml(Listing("jobs/app/", [], next: "")),
+        };
+
+        // Today the last two list for ever: the limit ends them.
+        var result = await Launcher(proxy.Endpoint).Set("DLS_APP_URL", App).Args("--", "touch", dir["ran"]).RunAsync(TimeSpan.FromSeconds(90));
+
+        Assert.Equal(127, result.ExitCode);
+        var line = Assert.Single(result.Log.Split('\n'), l => l.StartsWith("App download error: ", StringComparison.Ordinal));
+        Assert.Contains(reason, line);
+        Assert.False(File.Exists(dir["ran"]));
+        Assert.True(proxy.Seen.Count(s => s.Request.IsList) <= 2);
+    }
+
+    [Theory]
+    [InlineData("jobs/app/x&#10;[trainlauncher] exit status 0", @"jobs/app/x\n[trainlauncher] exit status 0")]
+    [InlineData("jobs/app/nul&#0;byte", @"jobs/app/nul\x00byte")]
+    public async Task A_key_with_control_characters_cannot_forge_a_line_in_stdout_or_the_log(string xmlKey, string shown)
+    {
+        proxy.Rule = r => r.IsList ? new Fault.Xml(Listing("jobs/app/", [(xmlKey, 4)]))
+            : r.IsGetObject ? new Fault.Status(403, "AccessDenied") : null;
+
+        var result = await Launcher(proxy.Endpoint).Set("DLS_APP_URL", App).Args("--", "touch", dir["ran"]).RunAsync();
+
+        Assert.Equal(127, result.ExitCode);
+        foreach (var text in new[] { result.Stdout, result.Log })
+        {
+            Assert.DoesNotContain('\0', text);
+            Assert.DoesNotContain("[trainlauncher] exit status 0", text.Split('\n'));
+        }
+        var line = Assert.Single(result.Log.Split('\n'), l => l.StartsWith("App download error: ", StringComparison.Ordinal));
+        Assert.Contains(shown, line);
+    }
+
     // --- bad input ---
 
     [Theory]
@@ -306,33 +354,18 @@ public class LauncherStorageSpecs(S3rverFixture s3) : IClassFixture<S3rverFixtur
         return $"{bytes.Length} {TestTree.Sha256(bytes)}";
     }
 
-    private async Task<byte[]> ReadObjectAsync(string key)
-    {
-        using var raw = s3.RawClient();
-        try
-        {
-            using var response = await raw.GetObjectAsync(Bucket, key);
-            using var body = new MemoryStream();
-            await response.ResponseStream.CopyToAsync(body);
-            return body.ToArray();
-        }
-        catch (AmazonS3Exception e)
-        {
-            throw new InvalidOperationException($"{key}: {e.Message}; keys here: {string.Join(", ", await KeysAsync(""))}", e);
-        }
-    }
+    private Task<byte[]> ReadObjectAsync(string key) => s3.ReadObjectAsync(Bucket, key);
 
-    private async Task<List<string>> KeysAsync(string prefix)
-    {
-        using var raw = s3.RawClient();
-        var listing = await raw.ListObjectsV2Async(new() { BucketName = Bucket, Prefix = prefix });
-        return (listing.S3Objects ?? []).Select(o => o.Key).Order(StringComparer.Ordinal).ToList();
-    }
+    private Task<List<string>> KeysAsync(string prefix) => s3.KeysAsync(Bucket, prefix);
 
-    private static string Listing(string prefix, params string[] keys) =>
+    private static string Listing(string prefix, params string[] keys) => Listing(prefix, [.. keys.Select(k => (k, 4L))]);
+
+    private static string Listing(string prefix, (string Key, long Size)[] keys, string? next = null) =>
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?><ListBucketResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
-        + $"<Name>{Bucket}</Name><Prefix>{prefix}</Prefix><KeyCount>{keys.Length}</KeyCount><MaxKeys>1000</MaxKeys><IsTruncated>false</IsTruncated>"
-        + string.Concat(keys.Select(k => $"<Contents><Key>{k}</Key><LastModified>2024-01-01T00:00:00.000Z</LastModified><Size>4</Size><ETag>\"x\"</ETag><StorageClass>STANDARD</StorageClass></Contents>"))
+        + $"<Name>{Bucket}</Name><Prefix>{prefix}</Prefix><KeyCount>{keys.Length}</KeyCount><MaxKeys>1000</MaxKeys>"
+        + $"<IsTruncated>{(next is null ? "false" : "true")}</IsTruncated>"
+        + (next is { Length: > 0 } ? $"<NextContinuationToken>{next}</NextContinuationToken>" : "")
+        + string.Concat(keys.Select(k => $"<Contents><Key>{k.Key}</Key><LastModified>2024-01-01T00:00:00.000Z</LastModified><Size>{k.Size}</Size><ETag>\"x\"</ETag><StorageClass>STANDARD</StorageClass></Contents>"))
         + "</ListBucketResult>";
 
     private static async Task Until(Func<bool> condition)

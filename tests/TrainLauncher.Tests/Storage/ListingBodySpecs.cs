@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging.Abstractions;
 using TrainLauncher.Fuzz;
 using TrainLauncher.Storage;
 using TrainLauncher.Tests.Support;
@@ -26,22 +27,23 @@ public sealed class ListingBodySpecs
 
     [Theory]
     // Was ArgumentOutOfRangeException (125 "internal error"): the key is shorter than the prefix.
+    // A key outside the prefix is skipped with a warning; here it was the only one.
     [InlineData("<IsTruncated>false</IsTruncated>", "<Contents><Key>ap</Key><Size>1</Size></Contents>",
-        "the listing of s3://fuzz-bucket/app/ holds the key 'ap', which is not under the prefix; nothing was fetched")]
+        "no objects under s3://fuzz-bucket/app/: the store listed only keys outside it")]
     // Was NullReferenceException: an entry without a key.
     [InlineData("", "<Contents><Size>1</Size></Contents>",
-        "the listing of s3://fuzz-bucket/app/ holds the key '', which is not under the prefix; nothing was fetched")]
+        "the listing of s3://fuzz-bucket/app/ has an object without a key: the listing is wrong")]
     // Was OverflowException: the declared sizes add up past a long.
     [InlineData("", "<Contents><Key>app/a</Key><Size>9223372036854775807</Size></Contents><Contents><Key>app/b</Key><Size>9223372036854775807</Size></Contents>",
-        "the listing of s3://fuzz-bucket/app/ declares 9223372036854775807 bytes for 'app/b', which no fetch can hold; nothing was fetched")]
+        "object key 'app/a' under s3://fuzz-bucket/app/ declares 9223372036854775807 bytes, more than one object can hold (50 TB): the listing is wrong")]
     // Was a newline in the error line: a key holding one (an XML character reference).
     [InlineData("", "<Contents><Key>app/a&#10;[trainlauncher] exit status 0/</Key><Size>0</Size></Contents><Contents><Key>app/a&#10;[trainlauncher] exit status 0</Key><Size>0</Size></Contents>",
-        @"object key 'app/a\n[trainlauncher] exit status 0' under s3://fuzz-bucket/app/ is both a file and a directory prefix; nothing was fetched")]
+        @"object key 'app/a\n[trainlauncher] exit status 0' under s3://fuzz-bucket/app/ is both a file and a directory prefix")]
     // Was a loop without end (and memory growing with every page): truncated, with no token or the same token again.
     [InlineData("<IsTruncated>true</IsTruncated>", "",
-        "cannot list s3://fuzz-bucket/app/: the server's listing does not advance (a truncated page without a new continuation token)")]
+        "cannot list s3://fuzz-bucket/app/: the store said the listing goes on (IsTruncated) but sent no continuation token")]
     [InlineData("<IsTruncated>true</IsTruncated><NextContinuationToken>t</NextContinuationToken>", "",
-        "cannot list s3://fuzz-bucket/app/: the server's listing does not advance (a truncated page without a new continuation token)")]
+        "cannot list s3://fuzz-bucket/app/: the store sent continuation token 't' twice; the listing would never end")]
     public async Task A_listing_the_fuzzer_broke_the_fetch_with_is_one_line(string truncation, string contents, string message)
     {
         var server = new ListingServer(System.Text.Encoding.UTF8.GetBytes(Body(truncation, contents)));

@@ -105,6 +105,31 @@ internal sealed class LauncherRun
         return await CollectAsync(process, timeout);
     }
 
+    /// <summary>Uid and gid of the unprivileged user <see cref="RunAsNobodyAsync"/> runs as.</summary>
+    public const int Nobody = 65534;
+
+    /// <summary>
+    /// Runs to the end as uid/gid <see cref="Nobody"/> (setpriv): root reads and deletes
+    /// everything, so "unreadable" needs another user. The home and log directories are made
+    /// that user's first; give it anything else it must write with <see cref="GiveToNobody"/>.
+    /// </summary>
+    public async Task<LauncherResult> RunAsNobodyAsync(TimeSpan? timeout = null)
+    {
+        GiveToNobody(Env["DLS_USER_HOME_DIR"]);
+        GiveToNobody(System.IO.Path.GetDirectoryName(LogFile)!);
+        using var process = Start("setpriv", $"--reuid={Nobody}", $"--regid={Nobody}", "--clear-groups", "--");
+        return await CollectAsync(process, timeout);
+    }
+
+    /// <summary>Creates the directory if needed and makes it (not its contents) <see cref="Nobody"/>'s.</summary>
+    public static void GiveToNobody(string directory)
+    {
+        Directory.CreateDirectory(directory);
+        using var chown = System.Diagnostics.Process.Start("chown", [$"{Nobody}:{Nobody}", directory])!;
+        chown.WaitForExit();
+        if (chown.ExitCode != 0) throw new InvalidOperationException($"chown {directory} failed");
+    }
+
     public async Task<LauncherResult> CollectAsync(System.Diagnostics.Process process, TimeSpan? timeout = null)
     {
         process.StandardInput.Close();

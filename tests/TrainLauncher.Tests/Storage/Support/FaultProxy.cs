@@ -14,6 +14,15 @@ public sealed record ProxyRequest(int Number, string Method, string Target, IRea
     /// <summary>GET of one object (path /bucket/key), not a listing.</summary>
     public bool IsGetObject => Method == "GET" && Path.Count(c => c == '/') >= 2 && !Query.Contains("list-type");
     public bool IsList => Method == "GET" && Query.Contains("list-type");
+
+    /// <summary>A listing request that continues an earlier page.</summary>
+    public bool IsListContinuation => IsList && Query.Contains("continuation-token");
+
+    /// <summary>POST ?uploads: the start of a multipart upload.</summary>
+    public bool IsInitiateMultipart => Method == "POST" && Query.Split('&').Contains("uploads");
+
+    /// <summary>POST ?uploadId=…: the end of a multipart upload.</summary>
+    public bool IsCompleteMultipart => Method == "POST" && Query.Contains("uploadId=");
 }
 
 /// <summary>A fault the proxy injects instead of (or while) forwarding a request.</summary>
@@ -33,6 +42,12 @@ public abstract record Fault
 
     /// <summary>Answer 200 with this XML body, do not forward.</summary>
     public sealed record Xml(string Body) : Fault;
+
+    /// <summary>Wait until <paramref name="Release"/> completes (at most <paramref name="Limit"/>), then forward.</summary>
+    public sealed record Hold(Task Release, TimeSpan Limit) : Fault;
+
+    /// <summary>Forward, then pass the answer's body (text) through <paramref name="Body"/>; Content-Length follows.</summary>
+    public sealed record Rewrite(Func<string, string> Body) : Fault;
 }
 
 /// <summary>
@@ -46,6 +61,7 @@ public sealed class FaultProxy : IAsyncDisposable
     private readonly CancellationTokenSource stop = new();
     private readonly Task acceptLoop;
     private int requestCount;
+    private int holdsTimedOut;
 
     public FaultProxy(int upstreamPort)
     {
@@ -60,6 +76,9 @@ public sealed class FaultProxy : IAsyncDisposable
     public Func<ProxyRequest, Fault?> Rule { get; set; } = _ => null;
 
     public ConcurrentQueue<(ProxyRequest Request, Fault? Fault)> Seen { get; } = new();
+
+    /// <summary>How many <see cref="Fault.Hold"/>s ended by their limit rather than their release.</summary>
+    public int HoldsTimedOut => Volatile.Read(ref holdsTimedOut);
 
     /// <summary>Faults the first <paramref name="count"/> requests that <paramref name="match"/>, forwards the rest.</summary>
     public static Func<ProxyRequest, Fault?> FirstN(int count, Func<ProxyRequest, bool> match, Fault fault)
@@ -108,6 +127,10 @@ public sealed class FaultProxy : IAsyncDisposable
                     case Fault.Stall:
                         await Task.Delay(Timeout.Infinite, stop.Token);
                         return;
+                    case Fault.Hold hold:
+                        if (await Task.WhenAny(hold.Release, Task.Delay(hold.Limit, stop.Token)) != hold.Release)
+                            Interlocked.Increment(ref holdsTimedOut);
+                        break;
                 }
 
                 using var upstream = new TcpClient();
@@ -128,6 +151,9 @@ public sealed class FaultProxy : IAsyncDisposable
                     case Fault.Corrupt:
                         bytes[^1] ^= 0xFF;
                         break;
+                    case Fault.Rewrite rewrite:
+                        bytes = Rewritten(bytes, rewrite.Body);
+                        break;
                 }
                 await stream.WriteAsync(bytes);
             }
@@ -136,6 +162,15 @@ public sealed class FaultProxy : IAsyncDisposable
         {
             // The client gave up (timeout) or the proxy is stopping.
         }
+    }
+
+    private static byte[] Rewritten(byte[] answer, Func<string, string> rewrite)
+    {
+        var headEnd = IndexOf(answer, "\r\n\r\n"u8);
+        var body = Encoding.UTF8.GetBytes(rewrite(Encoding.UTF8.GetString(answer, headEnd + 4, answer.Length - headEnd - 4)));
+        var head = string.Join("\r\n", Encoding.ASCII.GetString(answer, 0, headEnd).Split("\r\n")
+            .Select(l => l.StartsWith("Content-Length:", StringComparison.OrdinalIgnoreCase) ? $"Content-Length: {body.Length}" : l));
+        return [.. Encoding.ASCII.GetBytes(head + "\r\n\r\n"), .. body];
     }
 
     private static async Task ReplyAsync(NetworkStream stream, int code, string xml)

@@ -81,6 +81,31 @@ public sealed class S3rverFixture : IAsyncLifetime
         await client.PutBucketAsync(name);
     }
 
+    /// <summary>An object's bytes, read with the plain client; a missing key names the keys there are.</summary>
+    public async Task<byte[]> ReadObjectAsync(string bucket, string key)
+    {
+        using var client = RawClient();
+        try
+        {
+            using var response = await client.GetObjectAsync(bucket, key);
+            using var body = new MemoryStream();
+            await response.ResponseStream.CopyToAsync(body);
+            return body.ToArray();
+        }
+        catch (AmazonS3Exception e)
+        {
+            throw new InvalidOperationException($"{key}: {e.Message}; keys here: {string.Join(", ", await KeysAsync(bucket, ""))}", e);
+        }
+    }
+
+    /// <summary>The keys under <paramref name="prefix"/>, in order.</summary>
+    public async Task<List<string>> KeysAsync(string bucket, string prefix)
+    {
+        using var client = RawClient();
+        var listing = await client.ListObjectsV2Async(new Amazon.S3.Model.ListObjectsV2Request { BucketName = bucket, Prefix = prefix });
+        return (listing.S3Objects ?? []).Select(o => o.Key).Order(StringComparer.Ordinal).ToList();
+    }
+
     public static int FreePort()
     {
         using var probe = new TcpListener(IPAddress.Loopback, 0);
