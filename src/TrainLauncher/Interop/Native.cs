@@ -24,6 +24,7 @@ internal static unsafe partial class Native
     public const int SIGSTOP = 19;
 
     public const int SIG_BLOCK = 0;
+    public const int SIG_UNBLOCK = 1;
     public const int SIG_SETMASK = 2;
     public const nint SIG_DFL = 0;
     public const nint SIG_IGN = 1;
@@ -108,6 +109,9 @@ internal static unsafe partial class Native
 
     [LibraryImport("libc")]
     public static partial int sigaddset(void* set, int signal);
+
+    [LibraryImport("libc")]
+    public static partial int sigismember(void* set, int signal);
 
     [LibraryImport("libc", SetLastError = true)]
     public static partial int signalfd(int fd, void* mask, int flags);

@@ -153,10 +153,14 @@ internal sealed class SignalHub : IDisposable
         if (fd < 0)
         {
             Report($"no signalfd ({Marshal.GetPInvokeErrorMessage(Marshal.GetLastPInvokeError())}); signals go through .NET's handlers");
+            Native.sigprocmask(Native.SIG_UNBLOCK, set, null); // blocked before the runtime started
             return -1;
         }
+        // Blocked since before the runtime started (before-runtime.c), or inherited so: every
+        // thread has them blocked already. Otherwise (a JIT build) reach the finalizer thread too.
+        bool blockedSinceStart = AllBlockedInThisThread();
         Native.sigprocmask(Native.SIG_BLOCK, set, null);
-        BlockInFinalizerThread();
+        if (!blockedSinceStart) BlockInFinalizerThread();
         return fd;
     }
 
@@ -164,6 +168,15 @@ internal sealed class SignalHub : IDisposable
     {
         Native.sigemptyset(set);
         foreach (int signal in Owned) Native.sigaddset(set, signal);
+    }
+
+    private static unsafe bool AllBlockedInThisThread()
+    {
+        byte* current = stackalloc byte[Native.SigsetSize];
+        if (Native.sigprocmask(Native.SIG_BLOCK, null, current) != 0) return false;
+        foreach (int signal in Owned)
+            if (Native.sigismember(current, signal) != 1) return false;
+        return true;
     }
 
     private static unsafe void BlockOwnedInThisThread()
