@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
-# Performance bench of issue 8: the launcher side by side with bare `true`, `tini`, a bash
-# replica of the old run_train.sh (replica/run_train.sh) and `gen | tee`, in one run.
-#   tests/bench/run.sh           full run (1 GiB passes, 5 runs each, a 10 GiB RSS pass; ~10 min on 2 cores)
+# Performance bench of issues 8 and 13: the launcher side by side with bare `true`, `tini`, a
+# bash replica of the old run_train.sh (replica/run_train.sh), `gen | tee`, rclone (storage.sh)
+# and tini again for signals (signals.sh), in one run; it ends with the goal table of issue 13.
+#   tests/bench/run.sh           full run (256 MiB passes, 5 runs each, RSS over 1 and 10 GiB; ~15 min on 2 cores)
 #   tests/bench/run.sh --quick   smoke check (small sizes, 3 runs)
-# Prints a Markdown report on stdout; progress goes to stderr.
+# Prints a Markdown report on stdout; progress goes to stderr. A figure that was not measured
+# is never printed as a number: the bench fails (exit 1) instead.
 set -euo pipefail
 
-quick=0
+quick=0 quick_flag=()
 case "${1-}" in
-  --quick) quick=1 ;;
+  --quick) quick=1 quick_flag=(--quick) ;;
   "") ;;
   *) echo "usage: tests/bench/run.sh [--quick]" >&2; exit 2 ;;
 esac
@@ -17,10 +19,11 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 bash "$here/setup.sh"
 
+# size: the throughput passes; rss_size and big: two RSS passes, to show the peak does not grow.
 if [ $quick = 1 ]; then
-  runs=3 start_runs=10 size=128M size_bytes=$((128 << 20)) ticks=100 big=""
+  runs=3 start_runs=10 size=64M size_bytes=$((64 << 20)) ticks=100 rss_size=256M big=1G
 else
-  runs=5 start_runs=30 size=1G size_bytes=$((1 << 30)) ticks=300 big=10G
+  runs=5 start_runs=30 size=256M size_bytes=$((256 << 20)) ticks=300 rss_size=1G big=10G
 fi
 
 progress() { echo "bench: $*" >&2; }
@@ -47,6 +50,10 @@ task_index=$((90000 + RANDOM))
 log=/tmp/dls-task-$task_index.log
 export TRAINLAUNCHER_LOG_FILE=$log
 trap 'rm -rf "$work" "$log" /tmp/dls-downloader.log' EXIT
+# Every figure the goal table needs, as name=value lines; the extra scripts append theirs.
+export BENCH_FIGURES=$work/figures
+: > "$BENCH_FIGURES"
+figure() { echo "$1=$2" >> "$BENCH_FIGURES"; }
 gcc -O2 -o "$work/gen" "$here/gen.c"
 gen=$work/gen
 mkdir -p "$work/launcher-home" "$work/replica-home" "$work/code"
@@ -92,7 +99,8 @@ echo "| command | median | over bare \`true\` |"
 echo "|---|---:|---:|"
 echo "| \`true\` | $(ms "$t_true") ms | – |"
 echo "| \`tini -- true\` | $(ms "$t_tini") ms | $(awk -v a="$t_tini" -v b="$t_true" 'BEGIN { printf "%.1f", (a - b) * 1000 }') ms |"
-echo "| \`trainlauncher true\` | $(ms "$t_launcher") ms | **$over ms** (goal ≤ 30 ms: $(mark 30 "$over")) |"
+echo "| \`trainlauncher true\` | $(ms "$t_launcher") ms | **$over ms** |"
+figure startup.over_true_ms "$over"
 echo "| \`trainlauncher true\`, with a 1-file code fetch | $(ms "$t_launcher_fetch") ms | $(awk -v a="$t_launcher_fetch" -v b="$t_true" 'BEGIN { printf "%.1f", (a - b) * 1000 }') ms |"
 echo "| replica \`run_train.sh true\` (with its 3 s sleep) | $(ms "$t_replica") ms | $(awk -v a="$t_replica" -v b="$t_true" 'BEGIN { printf "%.1f", (a - b) * 1000 }') ms |"
 echo
@@ -111,7 +119,9 @@ throughput_table() { # title, then pairs of label and command (shell syntax allo
     times+=("$(median_seconds "$runs" --warmup 1 --prepare "rm -f $log $tee_file" "$2")")
     shift 2
   done
-  local i
+  local i key=${title%%:*}
+  figure "throughput.$key.vs_replica" "$(awk -v a="${times[0]}" -v b="${times[2]}" 'BEGIN { printf "%.2f", b / a }')"
+  figure "throughput.$key.vs_tee" "$(awk -v a="${times[0]}" -v b="${times[3]}" 'BEGIN { printf "%.2f", b / a }')"
   for i in "${!labels[@]}"; do
     if [ "$i" -lt 2 ]; then
       echo "| ${labels[$i]} | $(ms "${times[$i]}") ms | $(mbps "${times[$i]}") | – | – |"
@@ -126,17 +136,17 @@ echo "## 2. Throughput: $size through the log path (stdout → /dev/null, log �
 echo
 echo "Ratios are the launcher's speed over the row's (≥ 1 means the launcher is faster)."
 echo
-throughput_table "64 KiB blocks" \
+throughput_table "blocks: 64 KiB writes" \
   "launcher, via dls-pipe" "$launcher -- $gen blocks $size >/dev/null" \
   "launcher, log written directly" "$launcher_direct -- $gen blocks $size >/dev/null" \
   "replica (3 s sleep left out)" "$replica_nosleep $gen blocks $size >/dev/null" \
   "\`gen \\| tee file >/dev/null\`" "$gen blocks $size | tee $tee_file >/dev/null"
-throughput_table "100-byte lines, line-buffered (stdbuf -oL)" \
+throughput_table "lines: 100 bytes, line-buffered (stdbuf -oL)" \
   "launcher, via dls-pipe" "$launcher -- $gen lines $size >/dev/null" \
   "launcher, log written directly" "$launcher_direct -- $gen lines $size >/dev/null" \
   "replica (3 s sleep left out)" "$replica_nosleep $gen lines $size >/dev/null" \
   "\`stdbuf -oL gen \\| tee file >/dev/null\`" "stdbuf -oL -eL $gen lines $size | tee $tee_file >/dev/null"
-throughput_table "100-byte lines, launcher with --no-stdbuf" \
+throughput_table "nostdbuf: 100-byte lines, launcher with --no-stdbuf" \
   "launcher --no-stdbuf, via dls-pipe" "$launcher --no-stdbuf -- $gen lines $size >/dev/null" \
   "launcher --no-stdbuf, log written directly" "$launcher_direct --no-stdbuf -- $gen lines $size >/dev/null" \
   "replica (line-buffered, as it always is)" "$replica_nosleep $gen lines $size >/dev/null" \
@@ -145,8 +155,8 @@ throughput_table "100-byte lines, launcher with --no-stdbuf" \
 # --- (3) memory -------------------------------------------------------------------------------
 # Polls the launcher's /proc status every 50 ms: VmHWM (peak) and VmRSS, with the log's size
 # at that moment, so "RSS after 1 GiB" and "RSS at the end" come from the same run.
-rss_run() { # label, then the launcher's arguments
-  local label=$1; shift
+rss_run() { # figure name, label, then the launcher's arguments
+  local name=$1 label=$2; shift 2
   progress "(3) RSS: $label"
   rm -f "$log"
   /usr/bin/time -f %M -o "$work/maxrss" "$bin" --log-level error "$@" >/dev/null &
@@ -164,9 +174,11 @@ rss_run() { # label, then the launcher's arguments
     sleep 0.05
   done
   wait "$timer"
+  local peak; peak=$(awk -v k="$(tail -1 "$work/maxrss")" 'BEGIN { printf "%.1f", k / 1024 }')
+  [ -n "$name" ] && figure "rss.$name.peak_mib" "$peak"
   echo "| $label | $(awk -v k="$(tail -1 "$work/maxrss")" 'BEGIN { printf "%.1f", k / 1024 }') MiB | $(awk -v k="$hwm_last" 'BEGIN { printf "%.1f", k / 1024 }') MiB | ${rss_1g:+$(awk -v k="$rss_1g" 'BEGIN { printf "%.1f MiB", k / 1024 }')} | $(awk -v k="$rss_last" 'BEGIN { printf "%.1f", k / 1024 }') MiB |"
 }
-echo "## 3. Memory of the launcher process (goal: peak ≤ 40 MiB, no growth with output size)"
+echo "## 3. Memory of the launcher process (goal: peak ≤ 24 MiB, no growth with output size)"
 echo
 echo "Peak: max RSS from getrusage (GNU time; the largest of the launcher and its children, the launcher"
 echo "in practice). The other columns poll the launcher's /proc/PID/status every 50 ms (the last poll"
@@ -174,12 +186,10 @@ echo "is up to 50 ms before exit, so a run shorter than that shows its start-up 
 echo
 echo "| run | peak RSS | last polled VmHWM | RSS when the log passed 1 GiB | last polled RSS |"
 echo "|---|---:|---:|---:|---:|"
-rss_run "$size blocks, via dls-pipe" -- "$gen" blocks "$size"
-rss_run "$size blocks, log written directly" --dls-pipe "$work/no-dls-pipe" -- "$gen" blocks "$size"
-rss_run "$size lines, line-buffered, via dls-pipe" -- "$gen" lines "$size"
-if [ -n "$big" ]; then
-  rss_run "$big blocks, via dls-pipe" -- "$gen" blocks "$big"
-fi
+rss_run small "$rss_size blocks, via dls-pipe" -- "$gen" blocks "$rss_size"
+rss_run "" "$rss_size blocks, log written directly" --dls-pipe "$work/no-dls-pipe" -- "$gen" blocks "$rss_size"
+rss_run "" "$rss_size lines, line-buffered, via dls-pipe" -- "$gen" lines "$rss_size"
+rss_run big "$big blocks, via dls-pipe" -- "$gen" blocks "$big"
 rm -f "$log"
 echo
 
@@ -217,9 +227,37 @@ for extra in signals storage; do
   echo
   if [ -x "$here/$extra.sh" ] || [ -f "$here/$extra.sh" ]; then
     progress "(5) $extra.sh"
-    TRAINLAUNCHER_BIN=$bin bash "$here/$extra.sh" "$@"
+    TRAINLAUNCHER_BIN=$bin bash "$here/$extra.sh" "${quick_flag[@]}"
   else
     echo "(tests/bench/$extra.sh is not there yet)"
   fi
   echo
 done
+
+# --- (6) the goals of issue 13, from the figures above ------------------------------------------
+value() { # NAME: the figure, or the bench fails
+  local v
+  v=$(grep -m1 "^$1=" "$BENCH_FIGURES" | cut -d= -f2-)
+  [[ "$v" =~ ^-?[0-9]+(\.[0-9]+)?$ ]] || { echo "bench: figure $1 was not measured (got '${v}')" >&2; exit 1; }
+  echo "$v"
+}
+goal_row() { # LABEL FIGURE-TEXT OPERATOR GOAL VALUE
+  local met
+  met=$(awk -v v="$5" -v g="$4" -v op="$3" 'BEGIN { print ((op == "<=" ? v + 0 <= g + 0 : v + 0 >= g + 0) ? "met" : "**missed**") }')
+  echo "| $1 | $2 | $3 $4 | $met |"
+}
+echo "## 6. Goals (issue 13)"
+echo
+echo "| figure | measured | goal | |"
+echo "|---|---:|---:|---|"
+goal_row "\`trainlauncher true\` over bare \`true\` (ms)" "$(value startup.over_true_ms)" "<=" 5 "$(value startup.over_true_ms)"
+goal_row "$size in 64 KiB writes via dls-pipe, × the replica" "$(value throughput.blocks.vs_replica)×" ">=" 1.3 "$(value throughput.blocks.vs_replica)"
+goal_row "same, × \`gen \\| tee file\`" "$(value throughput.blocks.vs_tee)×" ">=" 1.3 "$(value throughput.blocks.vs_tee)"
+goal_row "100-byte lines, line-buffered, × the replica" "$(value throughput.lines.vs_replica)×" ">=" 1.2 "$(value throughput.lines.vs_replica)"
+goal_row "fetch 4 × 64 MiB, × rclone" "$(value storage.large.ratio)×" ">=" 1.2 "$(value storage.large.ratio)"
+goal_row "fetch 1000 × 8 KiB, × rclone" "$(value storage.small.ratio)×" ">=" 1.3 "$(value storage.small.ratio)"
+goal_row "upload 1 GiB + 1000 × 8 KiB, × rclone" "$(value storage.upload.ratio)×" ">=" 1.2 "$(value storage.upload.ratio)"
+goal_row "SIGTERM → the command's handler as PID 1, median (ms)" "$(value signals.trainlauncher-pid1.median_ms)" "<=" 1 "$(value signals.trainlauncher-pid1.median_ms)"
+goal_row "peak RSS, $rss_size of output (MiB)" "$(value rss.small.peak_mib)" "<=" 24 "$(value rss.small.peak_mib)"
+growth=$(awk -v a="$(value rss.small.peak_mib)" -v b="$(value rss.big.peak_mib)" 'BEGIN { printf "%.1f", b - a }')
+goal_row "peak RSS growth from $rss_size to $big of output (MiB)" "$growth" "<=" 1 "$growth"

@@ -6,6 +6,7 @@
 # upload of a 1 GiB checkpoint + 1000 × 8 KiB (--output-dir to DLS_TRAIN_URL, command `true`),
 # and the launcher's peak RSS fetching 10 × more keys (it must not grow with the listing).
 # The binary is $TRAINLAUNCHER_BIN (tests/bench/run.sh passes it), else published here.
+# With BENCH_FIGURES=FILE it appends `storage.<row>.ratio=N` lines there (run.sh's goal table).
 # Prints a Markdown table: medians of 5 runs (3 with --quick), ratios (rclone time / launcher
 # time: above 1 the launcher is faster), s3rver's CPU over wall (it is one Node.js thread: near
 # 1.0 it is the bottleneck), the machine's load, peak RSS (GNU time).
@@ -112,9 +113,9 @@ echo "fetch many (RSS)" >&2
 fetch_launcher many 10000
 fetch_rclone many 10000
 
-python3 - "$work" "$runs" <<'PY'
+python3 - "$work" "$runs" "${BENCH_FIGURES:-}" <<'PY'
 import statistics, sys
-work, runs = sys.argv[1], sys.argv[2]
+work, runs, figures = sys.argv[1], sys.argv[2], sys.argv[3]
 def load(name, row):
     rows = [list(map(float, l.split())) for l in open(f"{work}/{name}-{row}")]
     return [statistics.median(c) for c in zip(*rows)], len(rows)
@@ -123,4 +124,7 @@ print("|---|---|---|---|---|---|---|---|---|")
 for row, label in (("small", "fetch 1000 × 8 KiB"), ("large", "fetch 4 × 64 MiB"), ("upload", "upload 1 GiB + 1000 × 8 KiB"), ("many", "fetch 10,000 × 1 KiB (RSS, 1 run)")):
     (l, n), (r, _) = load("launcher", row), load("rclone", row)
     print(f"| {label} (median of {n}) | {l[0]:.2f} | {r[0]:.2f} | **{r[0]/l[0]:.2f}×** | {l[1]:.2f} | {r[1]:.2f} | {l[2]/1024:.0f} | {r[2]/1024:.0f} | {l[3]:.1f} |")
+    if figures and row != "many":
+        with open(figures, "a") as f:
+            f.write(f"storage.{row}.ratio={r[0]/l[0]:.2f}\n")
 PY
