@@ -192,6 +192,9 @@ internal sealed class HealthEndpoint(LaunchOptions options, RunState state, ILog
             json.WriteNumber("elapsed_s", Math.Round(state.Elapsed.TotalSeconds, 3));
             if (state.ExitCode is { } code) json.WriteNumber("exit_code", code);
             else json.WriteNull("exit_code");
+            // The hang watchdog's measure, whether or not it is on: null unless the command runs.
+            if (state.Running is { } running) json.WriteNumber("seconds_since_output", Math.Round(running.SinceLastOutput.TotalSeconds, 3));
+            else json.WriteNull("seconds_since_output");
             json.WriteEndObject();
         }
         return output.ToArray();

@@ -29,6 +29,20 @@ internal sealed record LaunchOptions
     public string? Transfers { get; init; }
     /// <summary>Uploaded to DLS_TRAIN_URL after the command; relative to the job dir.</summary>
     public string? OutputDir { get; init; }
+    /// <summary>"auto", "off" or a requirements file (relative to the job dir).</summary>
+    public string Requirements { get; init; } = "auto";
+    /// <summary>Where DLS_DATA_URL is fetched; null = not fetched, "auto" = JOBDIR/data.</summary>
+    public string? DataDir { get; init; }
+    /// <summary>Synced with <see cref="CheckpointUrl"/>; null = no checkpoint sync.</summary>
+    public string? CheckpointDir { get; init; }
+    /// <summary>null = DLS_TRAIN_URL + checkpoints/.</summary>
+    public string? CheckpointUrl { get; init; }
+    public double CheckpointEverySeconds { get; init; } = 300;
+    public bool CheckpointDelete { get; init; }
+    /// <summary>0 = no hang watchdog.</summary>
+    public double NoOutputTimeoutSeconds { get; init; }
+    /// <summary>--no-output-action stop: a hang ends the job (status 124); else one warning.</summary>
+    public bool StopOnNoOutput { get; init; }
     public DownloaderChoice Downloader { get; init; } = DownloaderChoice.Auto;
     public ToolPaths Tools { get; init; } = new();
     public IReadOnlyList<string> Command { get; init; } = [];

@@ -47,6 +47,7 @@ internal static class LauncherHost
 
         services.AddHostedService(_ => new OrphanReaperService());
         services.AddHostedService(_ => new HealthEndpoint(options, state, log));
+        services.AddHostedService(_ => new Watchdog.HangWatchdog(options, state, log));
         // Issue 15's checkpoint sync goes here: started before the command, and stopped (its last
         // pass) by the launch after the command and before the upload — see LaunchPipeline.
         services.AddHostedService(provider => new LaunchService(pipeline, outcome, options, log,

@@ -51,6 +51,22 @@ internal static class OptionParser
             (o, v, s) => o with { Transfers = v }),
         new("output-dir", false, "directory uploaded to DLS_TRAIN_URL after the command, whatever its status",
             (o, v, s) => o with { OutputDir = v.Length > 0 ? v : null }),
+        new("requirements", false, "pip install before the command: auto (pip-requirements.txt, then requirements.txt in the code dir)|off|FILE (default auto)",
+            (o, v, s) => o with { Requirements = Requirements(v, s) }),
+        new("data-dir", false, "fetch DLS_DATA_URL into this directory before the command: DIR|auto (JOBDIR/data)|off (default off)",
+            (o, v, s) => o with { DataDir = DataDir(v, s) }),
+        new("checkpoint-dir", false, "directory synced to --checkpoint-url: restored before the command, uploaded while it runs (default off)",
+            (o, v, s) => o with { CheckpointDir = v.Length == 0 ? null : !v.Contains('\0') ? v : throw LaunchFailure.Setup($"{s} must be a directory, got a value with a NUL byte") }),
+        new("checkpoint-url", false, "where checkpoints are synced (default DLS_TRAIN_URL + checkpoints/)",
+            (o, v, s) => o with { CheckpointUrl = v.Length > 0 ? v : null }),
+        new("checkpoint-every", false, "seconds between checkpoint syncs while the command runs (default 300)",
+            (o, v, s) => o with { CheckpointEverySeconds = PositiveSeconds(v, s) }),
+        new("checkpoint-delete", true, "delete objects under --checkpoint-url whose file was deleted from --checkpoint-dir",
+            (o, v, s) => o with { CheckpointDelete = Flag(v, s) }),
+        new("no-output-timeout", false, "seconds without output after which the command counts as hung (default 0: off)",
+            (o, v, s) => o with { NoOutputTimeoutSeconds = Seconds(v, s) }),
+        new("no-output-action", false, "what a hang does: warn (one line)|stop (the stop sequence, status 124) (default warn)",
+            (o, v, s) => o with { StopOnNoOutput = HangAction(v, s) }),
         new("downloader", false, "who transfers code and logs: auto|tool|builtin (default auto)",
             (o, v, s) => o with { Downloader = Choice(v, s) }),
         new("dls-dns-fixer", false, "name or path of dls-dns-fixer",
@@ -175,6 +191,31 @@ internal static class OptionParser
         "builtin" => DownloaderChoice.Builtin,
         _ => throw LaunchFailure.Setup($"{source} must be auto, tool or builtin, got '{OneLine.Escape(value)}'"),
     };
+
+    private static double PositiveSeconds(string value, string source) =>
+        double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var s) && s > 0 && double.IsFinite(s)
+            ? s
+            : throw LaunchFailure.Setup($"{source} must be a number of seconds > 0, got '{OneLine.Escape(value)}'");
+
+    private static bool HangAction(string value, string source) => value.ToLowerInvariant() switch
+    {
+        "warn" => false,
+        "stop" => true,
+        _ => throw LaunchFailure.Setup($"{source} must be warn or stop, got '{OneLine.Escape(value)}'"),
+    };
+
+    /// <summary>"auto", "off" or a file; a file is checked when the code is there (it may come with it).</summary>
+    private static string Requirements(string value, string source) =>
+        value.ToLowerInvariant() is "auto" or "off" ? value.ToLowerInvariant()
+        : value.Length > 0 && !value.Contains('\0') ? value
+        : throw LaunchFailure.Setup($"{source} must be auto, off or a requirements file, got '{OneLine.Escape(value)}'");
+
+    /// <summary>null = off; "auto" = JOBDIR/data, resolved with the job settings.</summary>
+    private static string? DataDir(string value, string source) =>
+        value.ToLowerInvariant() is "off" or "" ? null
+        : value.ToLowerInvariant() == "auto" ? "auto"
+        : !value.Contains('\0') ? value
+        : throw LaunchFailure.Setup($"{source} must be a directory, auto or off, got '{OneLine.Escape(value)}'");
 
     private static string Tool(string value, string source) =>
         value.Length > 0 && !value.Contains('\0')

@@ -20,6 +20,12 @@ internal sealed class OutputPump(ConsoleGate console, ILogSink sink, ILogger log
 
     public long Bytes { get; private set; }
 
+    /// <summary>When the command last wrote anything (a <see cref="System.Diagnostics.Stopwatch"/>
+    /// timestamp; the pump's creation before that): what the hang watchdog and /status read.</summary>
+    public long LastOutputTimestamp => Volatile.Read(ref _lastOutput);
+
+    private long _lastOutput = System.Diagnostics.Stopwatch.GetTimestamp();
+
     /// <summary>Pumps until the command and everything holding the pipe's write end have closed it.</summary>
     public Task RunAsync(int outputFd)
     {
@@ -67,6 +73,7 @@ internal sealed class OutputPump(ConsoleGate console, ILogSink sink, ILogger log
                     console.WriteCommandOutput(chunk);
                     if (!logBroken) logBroken = !TryLog(static (sink, bytes) => sink.Write(bytes), chunk);
                     Bytes += n;
+                    Volatile.Write(ref _lastOutput, System.Diagnostics.Stopwatch.GetTimestamp());
                 }
             }
         }

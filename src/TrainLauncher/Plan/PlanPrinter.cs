@@ -44,6 +44,9 @@ internal static class PlanPrinter
         Line("stdio:", plan.Stdbuf is null ? "as the command sets it" : $"line-buffered via {plan.Stdbuf}");
         Line("argv:", secrets.Mask(Quote(plan.Argv)));
         Line("stop grace:", $"{plan.Options.StopGraceSeconds:0.###} s, then SIGKILL to the process group");
+        Line("hang watch:", plan.Options.NoOutputTimeoutSeconds <= 0 ? "off (--no-output-timeout 0)"
+            : $"no output for {plan.Options.NoOutputTimeoutSeconds:0.###} s: "
+              + (plan.Options.StopOnNoOutput ? "one warning, then the stop sequence (SIGTERM, grace, SIGKILL), status 124" : "one warning per silence"));
 
         text.Append("environment changes:\n");
         foreach (var (name, change) in plan.Environment.Changes.GroupBy(c => c.Name).Select(g => g.Last()))

@@ -21,7 +21,10 @@ internal sealed class RunEnd(LaunchOptions options, RunState state, ILogger log,
         state.ExitCode = status;
         log.ExitStatus(status);
         if (state.CommandPid != 0) state.Report.PeakRssBytes = RunSummary.PeakChildRss();
-        reason ??= state.Report.CommandEnd is { } end ? $"the command ended with {end}" : "the launcher finished";
+        reason ??= state.StoppedAsHungAfter is { } silence
+            ? string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                $"the command hung: no output for {silence:0.###} s (--no-output-timeout), stopped by --no-output-action stop; it ended with {state.Report.CommandEnd}")
+            : state.Report.CommandEnd is { } end ? $"the command ended with {end}" : "the launcher finished";
         var (tail, whole) = jobLog?.ReadTail(TerminationMessage.TailBytesToRead(secrets)) ?? ([], true);
         string message = TerminationMessage.Compose(status, endedIn, reason, tail, whole, secrets);
         TerminationLog.Write(options.TerminationLog, message, log);

@@ -43,6 +43,24 @@ internal sealed class RunState
         set => _commandPid = value;
     }
 
+    /// <summary>The command while it runs (its output and its supervisor), else null.</summary>
+    public Watchdog.RunningCommand? Running
+    {
+        get => Volatile.Read(ref _running);
+        set => Volatile.Write(ref _running, value);
+    }
+
+    private Watchdog.RunningCommand? _running;
+
+    /// <summary>Set when the hang watchdog stopped the command: the silence it saw, in seconds.</summary>
+    public double? StoppedAsHungAfter
+    {
+        get { lock (_lock) return _hungAfter; }
+        set { lock (_lock) _hungAfter = value; }
+    }
+
+    private double? _hungAfter;
+
     /// <summary>The command's status once it ended, then the launcher's final status; null before.</summary>
     public int? ExitCode
     {

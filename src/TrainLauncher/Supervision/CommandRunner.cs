@@ -12,7 +12,8 @@ namespace TrainLauncher.Supervision;
 /// <summary>
 /// Step 9: finds the program, waits for the master on a multi-node job, starts the command,
 /// pumps its output to stdout and the log, forwards signals (stop signal → grace for the whole
-/// job → SIGKILL), ends what it left behind and drains the pipe. Returns the command's status (128+N for a signal).
+/// job → SIGKILL), ends what it left behind and drains the pipe. Returns the command's status
+/// (128+N for a signal; 124 when the hang watchdog stopped it).
 /// </summary>
 internal sealed class CommandRunner(LaunchOptions options, ConsoleGate console, SignalHub signals, RunState state, ILogger log)
 {
@@ -42,7 +43,9 @@ internal sealed class CommandRunner(LaunchOptions options, ConsoleGate console, 
         state.CommandPid = command.Pid;
         var clock = Stopwatch.StartNew();
         var pumping = pump.RunAsync(command.OutputFd);
+        state.Running = new Watchdog.RunningCommand(pump, supervisor);
         var exit = await supervisor.WaitAsync();
+        state.Running = null;
         state.CommandEnded(exit);
         // Before the drain: once nothing of the command is left, the pipe reaches end of data.
         supervisor.EndLeftovers();
@@ -59,7 +62,8 @@ internal sealed class CommandRunner(LaunchOptions options, ConsoleGate console, 
         state.Report.OutputBytes = pump.Bytes;
         await sink.CompleteAsync();
         log.CommandEnded(exit.ToString(), clock.Elapsed.TotalSeconds, exit.ExitStatus, exit.Signal is { } signal ? SignalNames.Name(signal) : null, command.Pid);
-        return exit.ExitStatus;
+        // Decided before the command ended: a hang the watchdog stopped is 124 (timeout(1)'s status).
+        return state.StoppedAsHungAfter is null ? exit.ExitStatus : ExitCodes.Hung;
     }
 
     /// <summary>Finds the program as execvp would, so "not found" (127) and "not executable"

@@ -44,6 +44,17 @@ internal sealed class CommandSupervisor(SignalHub signals, TimeSpan stopGrace, I
         _terminal?.GiveBack(_pgid);
     }
 
+    /// <summary>A stop the launcher decides (the hang watchdog): the same sequence as a stop
+    /// signal — <paramref name="signal"/> to the group, the grace from now, then SIGKILL. False
+    /// when the command has ended or its stop had begun.</summary>
+    public bool Stop(int signal)
+    {
+        if (_exited.Task.IsCompleted || _pgid == 0) return false;
+        lock (_lock) if (_end is not null) return false;
+        SignalGroup(_pgid, signal);
+        return BeginStop(signal, System.Diagnostics.Stopwatch.GetTimestamp());
+    }
+
     /// <summary>kill(-pgid): the command and every process still in its group. ESRCH (all gone) is expected.</summary>
     public static void SignalGroup(int pgid, int signal)
     {
@@ -88,19 +99,19 @@ internal sealed class CommandSupervisor(SignalHub signals, TimeSpan stopGrace, I
         // Before the command resumes, so that it finds the terminal its own again.
         if (signal == SignalHub.SIGCONT) _terminal?.GiveTo(_pgid);
         SignalGroup(_pgid, signal);
-        if (SignalHub.IsStopSignal(signal) && !BeginStop(signal))
+        if (SignalHub.IsStopSignal(signal) && !BeginStop(signal, signals.StopTimestamp))
             foreach (int pid in OrphanReaper.AdoptedOutside(_pgid)) Native.kill(pid, signal);
     }
 
     /// <summary>The first stop signal (the group has it): to the adopted processes now, SIGKILL
-    /// to what is left when the grace is over. False if the end had begun.</summary>
-    private bool BeginStop(int signal)
+    /// to what is left when the grace (counted from <paramref name="sentAt"/>) is over. False if the end had begun.</summary>
+    private bool BeginStop(int signal, long sentAt)
     {
         JobEnd end;
         lock (_lock)
         {
             if (_end is not null) return false;
-            _end = end = JobEnd.AfterStopSignal(_pgid, signal, signals.StopTimestamp, stopGrace);
+            _end = end = JobEnd.AfterStopSignal(_pgid, signal, sentAt, stopGrace);
         }
         new Thread(() => KillAfterGrace(end)) { IsBackground = true, Name = "stop-timer" }.Start();
         int pgid = _pgid;

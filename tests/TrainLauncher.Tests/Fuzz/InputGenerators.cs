@@ -66,14 +66,15 @@ internal static class InputGenerators
     [
         "shell", "no-stdbuf", "log-file", "log-level", "log-format", "stop-grace", "health-port", "health-bind",
         "termination-log", "gpus", "tf-port", "wait-hosts", "device-dir", "obs-endpoint", "region", "s3-path-style",
-        "transfers", "output-dir", "downloader", "dls-dns-fixer", "dls-decryptor", "dls-key-client", "dls-pipe", "dls-downloader",
+        "transfers", "output-dir", "downloader",
+        "requirements", "data-dir", "checkpoint-dir", "checkpoint-url", "checkpoint-every", "checkpoint-delete", "no-output-timeout", "no-output-action", "dls-dns-fixer", "dls-decryptor", "dls-key-client", "dls-pipe", "dls-downloader",
     ];
 
     private static readonly string[] JobVariables =
     [
         "DLS_TASK_INDEX", "DLS_USE_UPLOADER", "DLS_UPLOAD_LOG_OBS_DIR", "DLS_APP_URL", "DLS_USER_HOME_DIR", "DLS_USER_JOB_DIR",
         "DLS_DLKS_JOB_ID", "OBS_ENDPOINT", "S3_ENDPOINT", "S3_USE_HTTPS", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
-        "AWS_REGION", "S3_ACCESS_KEY_ID", "HOME",
+        "AWS_REGION", "S3_ACCESS_KEY_ID", "HOME", "DLS_DATA_URL", "DLS_TRAIN_URL",
     ];
 
     /// <summary>Launcher arguments and TRAINLAUNCHER_*/platform variables, in the options target's format.</summary>

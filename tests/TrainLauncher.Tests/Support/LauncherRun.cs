@@ -134,7 +134,8 @@ internal sealed class LauncherRun
     {
         process.StandardInput.Close();
         string stdoutFile = _dir[$"stdout-{process.Id}"];
-        await using (var file = File.Create(stdoutFile))
+        // Readable while it is written: a test may watch the launcher's lines as they come.
+        await using (var file = new FileStream(stdoutFile, FileMode.Create, FileAccess.Write, FileShare.Read, bufferSize: 0))
         {
             var copy = process.StandardOutput.BaseStream.CopyToAsync(file);
             var stderr = process.StandardError.ReadToEndAsync();
