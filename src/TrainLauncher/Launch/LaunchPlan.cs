@@ -19,6 +19,8 @@ internal sealed record LaunchPlan
     public required DecryptionMethod Decryption { get; init; }
     public required IReadOnlyList<KeyValuePair<string, string>> Encrypted { get; init; }
     public required CodeSource? Code { get; init; }
+    /// <summary>What pip installs after the fetch; null: nothing.</summary>
+    public Data.RequirementsSource? Requirements { get; init; }
     /// <summary>Full path of dls-dns-fixer when DLS_USE_DNS_TCP asks for it and it is found.</summary>
     public string? DnsFixer { get; init; }
     public string? PipeTool { get; init; }

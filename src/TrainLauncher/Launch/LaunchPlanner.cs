@@ -42,6 +42,7 @@ internal sealed class LaunchPlanner(LaunchOptions options, IReadOnlyDictionary<s
         if (gpus is not null) environment.Set(gpus.Variable, gpus.Value);
         foreach (var (name, value) in cluster.Set) environment.Set(name, value);
 
+        var code = CodeSource.Resolve(settings.AppUrl, settings.UseDownloader, downloader, options.Downloader, cwd);
         var argv = options.Shell ? ["/bin/sh", "-c", string.Join(' ', options.Command)] : options.Command;
         return new LaunchPlan
         {
@@ -50,7 +51,8 @@ internal sealed class LaunchPlanner(LaunchOptions options, IReadOnlyDictionary<s
             Environment = environment,
             Decryption = decryption,
             Encrypted = encrypted,
-            Code = CodeSource.Resolve(settings.AppUrl, settings.UseDownloader, downloader, options.Downloader, cwd),
+            Code = code,
+            Requirements = Data.RequirementsSource.Resolve(options.Requirements, settings.JobDir, code is null ? null : Path.Combine(settings.JobDir, code.TargetName)),
             DnsFixer = settings.UseDnsTcp ? tools.Find(options.Tools.DnsFixer) : null,
             PipeTool = settings.LogFile.Length > 0 ? tools.Find(options.Tools.Pipe) : null,
             UploadTool = uploadWithTool ? downloader : null,

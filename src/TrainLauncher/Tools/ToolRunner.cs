@@ -17,8 +17,10 @@ internal sealed class ToolRunner(IReadOnlyDictionary<string, string> environment
     public string? Find(string nameOrPath) => ExecutableLookup.Find(nameOrPath, environment.GetValueOrDefault("PATH"));
 
     /// <summary>Runs a tool to completion, capturing stdout and stderr (each up to 4 MiB).</summary>
+    /// <param name="childEnvironment">The tool's whole environment (the command's, for pip); null: the launcher's.</param>
     public async Task<ToolResult> RunAsync(string path, IReadOnlyList<string> args, CancellationToken cancellation,
-        string? stdin = null, string? workingDirectory = null, PipeTarget? alsoOutputTo = null)
+        string? stdin = null, string? workingDirectory = null, PipeTarget? alsoOutputTo = null,
+        IReadOnlyDictionary<string, string>? childEnvironment = null)
     {
         var stdout = new BoundedText(CaptureLimit);
         var stderr = new BoundedText(CaptureLimit);
@@ -29,6 +31,13 @@ internal sealed class ToolRunner(IReadOnlyDictionary<string, string> environment
             .WithStandardErrorPipe(alsoOutputTo is null ? stderr.Target : PipeTarget.Merge(stderr.Target, alsoOutputTo));
         if (stdin is not null) command = command.WithStandardInputPipe(PipeSource.FromString(stdin));
         if (workingDirectory is not null) command = command.WithWorkingDirectory(workingDirectory);
+        if (childEnvironment is not null)
+        {
+            // CliWrap adds to the inherited environment: what the child must not see is set to null (removed).
+            var exact = environment.Keys.Where(k => !childEnvironment.ContainsKey(k)).ToDictionary(k => k, string? (_) => null, StringComparer.Ordinal);
+            foreach (var (name, value) in childEnvironment) exact[name] = value;
+            command = command.WithEnvironmentVariables(exact);
+        }
 
         var result = await Supervision.ChildRegistry.Start(command, c => c.ExecuteAsync(cancellation));
         return new ToolResult(result.ExitCode, stdout.ToString(), stderr.ToString());

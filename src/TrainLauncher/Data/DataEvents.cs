@@ -1,0 +1,16 @@
+using Microsoft.Extensions.Logging;
+
+namespace TrainLauncher.Data;
+
+/// <summary>The job's data before and around the command: requirements, input data, checkpoints (ids 1300–1399).</summary>
+internal static partial class DataEvents
+{
+    [LoggerMessage(1301, LogLevel.Information, "installing {File} with pip (--requirements)")]
+    public static partial void RequirementsInstalling(this ILogger log, string file);
+
+    [LoggerMessage(1302, LogLevel.Information, "python3 is externally managed (PEP 668): pip runs with PIP_BREAK_SYSTEM_PACKAGES=1 (set PIP_BREAK_SYSTEM_PACKAGES=0 to refuse)")]
+    public static partial void ExternallyManaged(this ILogger log);
+
+    [LoggerMessage(1303, LogLevel.Information, "requirements installed from {File} in {Seconds:0.0} s")]
+    public static partial void RequirementsInstalled(this ILogger log, string file, double seconds);
+}
