@@ -1,4 +1,5 @@
 using TrainLauncher.Launch;
+using TrainLauncher.Output;
 using TrainLauncher.Storage;
 
 namespace TrainLauncher.Code;
@@ -14,19 +15,21 @@ internal abstract record CodeSource
     public sealed record ObjectStore(ObjectUrl Url) : CodeSource;
 
     /// <summary>null when DLS_APP_URL is empty: nothing to fetch.</summary>
-    public static CodeSource? Resolve(string? appUrl, bool useDownloader, string? downloaderTool, DownloaderChoice choice, string currentDirectory)
+    /// <param name="variable">the variable the URL came from, for the error lines (DLS_DATA_URL uses this too).</param>
+    public static CodeSource? Resolve(string? appUrl, bool useDownloader, string? downloaderTool, DownloaderChoice choice, string currentDirectory,
+        string variable = "DLS_APP_URL")
     {
         if (appUrl is null) return null;
         string? scheme = SchemeOf(appUrl);
         string? localPath = scheme switch
         {
             null => Path.GetFullPath(appUrl, currentDirectory),
-            "file" => FilePath(appUrl),
+            "file" => FilePath(appUrl, variable),
             "obs" or "s3" => null,
-            _ => throw LaunchFailure.Setup($"DLS_APP_URL has an unknown scheme '{scheme}://': use a local path, file://, obs:// or s3://"),
+            _ => throw LaunchFailure.Setup($"{variable} has an unknown scheme '{OneLine.Escape(scheme)}://': use a local path, file://, obs:// or s3://"),
         };
-        ObjectUrl? objectUrl = localPath is null ? ParseObjectUrl(appUrl) : null;
-        string name = objectUrl?.LastSegment ?? TargetNameOf(localPath!);
+        ObjectUrl? objectUrl = localPath is null ? ParseObjectUrl(appUrl, variable) : null;
+        string name = objectUrl?.LastSegment ?? TargetNameOf(localPath!, variable);
 
         bool useTool = choice switch
         {
@@ -42,10 +45,10 @@ internal abstract record CodeSource
             : new LocalCopy(localPath!) { TargetName = name };
     }
 
-    private static ObjectUrl ParseObjectUrl(string url)
+    private static ObjectUrl ParseObjectUrl(string url, string variable)
     {
         try { return ObjectUrl.Parse(url); }
-        catch (ObjectStoreException e) { throw LaunchFailure.Setup($"DLS_APP_URL: {e.Message}"); }
+        catch (ObjectStoreException e) { throw LaunchFailure.Setup($"{variable}: {e.Message}"); }
     }
 
     private static string? SchemeOf(string url)
@@ -56,19 +59,19 @@ internal abstract record CodeSource
             : null;
     }
 
-    private static string FilePath(string url)
+    private static string FilePath(string url, string variable)
     {
         if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || !(uri.Host is "" or "localhost"))
-            throw LaunchFailure.Setup($"DLS_APP_URL '{url}' is not a local file:// URL: use file:///absolute/path");
+            throw LaunchFailure.Setup($"{variable} '{OneLine.Escape(url)}' is not a local file:// URL: use file:///absolute/path");
         return uri.LocalPath;
     }
 
-    private static string TargetNameOf(string pathOrUrl)
+    private static string TargetNameOf(string pathOrUrl, string variable)
     {
         string trimmed = pathOrUrl.TrimEnd('/');
         string name = trimmed[(trimmed.LastIndexOf('/') + 1)..];
         if (name.Length == 0 || name is "." or ".." || trimmed.EndsWith(":", StringComparison.Ordinal))
-            throw LaunchFailure.Setup($"DLS_APP_URL '{pathOrUrl}' names no directory to fetch: give the code directory, e.g. obs://bucket/jobs/app/");
+            throw LaunchFailure.Setup($"{variable} '{OneLine.Escape(pathOrUrl)}' names no directory to fetch: give the code directory, e.g. obs://bucket/jobs/app/");
         return name;
     }
 }

@@ -11,6 +11,9 @@ internal static partial class DataEvents
     [LoggerMessage(1302, LogLevel.Information, "python3 is externally managed (PEP 668): pip runs with PIP_BREAK_SYSTEM_PACKAGES=1 (set PIP_BREAK_SYSTEM_PACKAGES=0 to refuse)")]
     public static partial void ExternallyManaged(this ILogger log);
 
+    [LoggerMessage(1304, LogLevel.Information, "fetching data {Url} into {Path} (--data-dir)")]
+    public static partial void DataFetchStarted(this ILogger log, string url, string path);
+
     [LoggerMessage(1303, LogLevel.Information, "requirements installed from {File} in {Seconds:0.0} s")]
     public static partial void RequirementsInstalled(this ILogger log, string file, double seconds);
 }

@@ -17,6 +17,8 @@ internal sealed record JobSettings
     public string? AppUrl { get; init; }
     /// <summary>DLS_TRAIN_URL: where --output-dir goes.</summary>
     public string? TrainUrl { get; init; }
+    /// <summary>DLS_DATA_URL: fetched into --data-dir when that is on, else only passed through.</summary>
+    public string? DataUrl { get; init; }
     public bool UseDnsTcp { get; init; }
     public bool UseDownloader { get; init; }
     public bool UseUploader { get; init; }
@@ -51,6 +53,7 @@ internal sealed record JobSettings
             TaskIndex = taskIndex,
             AppUrl = NonEmpty(env, "DLS_APP_URL"),
             TrainUrl = NonEmpty(env, "DLS_TRAIN_URL"),
+            DataUrl = NonEmpty(env, "DLS_DATA_URL"),
             UseDnsTcp = Switch(env, "DLS_USE_DNS_TCP"),
             UseDownloader = Switch(env, "DLS_USE_DOWNLOADER"),
             UseUploader = useUploader,

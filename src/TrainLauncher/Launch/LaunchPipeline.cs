@@ -55,6 +55,7 @@ internal sealed class LaunchPipeline(
             jobLog = await JobLog.CreateAsync(plan.Settings.LogFile, plan.PipeTool, _tools);
             if (await new CodeFetcher(_tools, console, store, log).FetchCodeAsync(plan, jobLog, state, signals.Stopping))
             {
+                await new InputDataFetcher(_tools, console, store, log).FetchAsync(plan, state, signals.Stopping);
                 await new RequirementsInstaller(_tools, console, state, log).InstallAsync(plan, jobLog, signals.Stopping);
                 // The stop sequence, in order: signal → grace (inside the command step: forwarded
                 // to the group, SIGKILL when the grace runs out) → uploads → summary.

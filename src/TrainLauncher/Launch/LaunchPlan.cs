@@ -19,6 +19,8 @@ internal sealed record LaunchPlan
     public required DecryptionMethod Decryption { get; init; }
     public required IReadOnlyList<KeyValuePair<string, string>> Encrypted { get; init; }
     public required CodeSource? Code { get; init; }
+    /// <summary>DLS_DATA_URL and --data-dir; null: no data fetch.</summary>
+    public Data.InputData? Data { get; init; }
     /// <summary>What pip installs after the fetch; null: nothing.</summary>
     public Data.RequirementsSource? Requirements { get; init; }
     /// <summary>Full path of dls-dns-fixer when DLS_USE_DNS_TCP asks for it and it is found.</summary>
@@ -34,7 +36,8 @@ internal sealed record LaunchPlan
     public GpuRestriction? Gpus { get; init; }
     public required ClusterPlan Cluster { get; init; }
     /// <summary>True when any transfer uses the built-in object-storage client.</summary>
-    public bool NeedsObjectStore => Code is CodeSource.ObjectStore || BuiltinLogUpload is not null || OutputUpload is not null;
+    public bool NeedsObjectStore => Code is CodeSource.ObjectStore || Data?.Source is CodeSource.ObjectStore
+        || BuiltinLogUpload is not null || OutputUpload is not null;
     /// <summary>stdbuf's path when the command's stdio will be line-buffered.</summary>
     public string? Stdbuf { get; init; }
     /// <summary>The user's argv, or /bin/sh -c "..." with --shell.</summary>

@@ -52,6 +52,7 @@ internal sealed class LaunchPlanner(LaunchOptions options, IReadOnlyDictionary<s
             Decryption = decryption,
             Encrypted = encrypted,
             Code = code,
+            Data = Data.InputData.Resolve(options, settings, cwd),
             Requirements = Data.RequirementsSource.Resolve(options.Requirements, settings.JobDir, code is null ? null : Path.Combine(settings.JobDir, code.TargetName)),
             DnsFixer = settings.UseDnsTcp ? tools.Find(options.Tools.DnsFixer) : null,
             PipeTool = settings.LogFile.Length > 0 ? tools.Find(options.Tools.Pipe) : null,

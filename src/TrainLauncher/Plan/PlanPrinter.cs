@@ -35,6 +35,7 @@ internal static class PlanPrinter
             CodeSource.ObjectStore o => $"built-in client {o.Url} -> {Path.Combine(s.JobDir, o.TargetName)}",
             _ => plan.Code.ToString()!,
         });
+        Line("data:", plan.Data?.Describe() ?? (s.DataUrl is null ? "nothing (DLS_DATA_URL is empty)" : "not fetched (--data-dir off); DLS_DATA_URL is passed to the command"));
         Line("requirements:", plan.Requirements?.Describe() ?? (plan.Options.Requirements == "off" ? "no (--requirements off)" : "no (no code fetched)"));
         Line("log upload:", plan.UploadTool is not null ? $"{plan.UploadTool} -s {s.LogFile} -d {s.LogUploadDir}"
             : plan.BuiltinLogUpload is { } logUrl ? $"built-in client {s.LogFile} -> {logUrl}" : "no");

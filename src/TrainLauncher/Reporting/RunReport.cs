@@ -8,6 +8,9 @@ internal sealed class RunReport
 {
     public long? BytesFetched { get; set; }
     public int? FilesFetched { get; set; }
+    /// <summary>DLS_DATA_URL's fetch (--data-dir).</summary>
+    public long? BytesData { get; set; }
+    public int? FilesData { get; set; }
     public long? BytesUploaded { get; set; }
     public int? FilesUploaded { get; set; }
     /// <summary>Entries of the uploads that were skipped (links, FIFOs, ...) or could not be read.</summary>

@@ -26,6 +26,7 @@ internal static class RunSummary
         foreach (var (phase, duration) in state.PhaseDurations().Where(p => p.Phase != LaunchPhase.Done))
             log.SummaryPhase(RunState.Name(phase), string.Create(CultureInfo.InvariantCulture, $"{duration.TotalSeconds:0.000} s"), duration.TotalSeconds);
         log.SummaryTransfer("fetched", Transfer(report.BytesFetched, report.FilesFetched), report.BytesFetched, report.FilesFetched);
+        if (report.FilesData is not null) log.SummaryTransfer("data", Transfer(report.BytesData, report.FilesData), report.BytesData, report.FilesData);
         log.SummaryTransfer("uploaded", Transfer(report.BytesUploaded, report.FilesUploaded) + Storage.TransferProgress.Problems(report.UploadsSkipped, report.UploadsFailed),
             report.BytesUploaded, report.FilesUploaded);
         log.SummaryOutput("output", report.OutputBytes is { } output ? Size(output) : "-", report.OutputBytes);
