@@ -188,17 +188,22 @@ internal sealed class HealthEndpoint(LaunchOptions options, RunState state, ILog
             json.WriteStartObject();
             json.WriteString("phase", RunState.Name(state.Phase));
             json.WriteNumber("pid", state.CommandPid != 0 ? state.CommandPid : Environment.ProcessId);
-            json.WriteString("started_at", state.StartedAt.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", System.Globalization.CultureInfo.InvariantCulture));
+            json.WriteString("started_at", Timestamp(state.StartedAt));
             json.WriteNumber("elapsed_s", Math.Round(state.Elapsed.TotalSeconds, 3));
             if (state.ExitCode is { } code) json.WriteNumber("exit_code", code);
             else json.WriteNull("exit_code");
             // The hang watchdog's measure, whether or not it is on: null unless the command runs.
             if (state.Running is { } running) json.WriteNumber("seconds_since_output", Math.Round(running.SinceLastOutput.TotalSeconds, 3));
             else json.WriteNull("seconds_since_output");
+            if (state.LastCheckpointSync is { } synced) json.WriteString("last_checkpoint_sync", Timestamp(synced));
+            else json.WriteNull("last_checkpoint_sync");
             json.WriteEndObject();
         }
         return output.ToArray();
     }
+
+    private static string Timestamp(DateTimeOffset at) =>
+        at.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", System.Globalization.CultureInfo.InvariantCulture);
 
     private static byte[] Error(string message)
     {

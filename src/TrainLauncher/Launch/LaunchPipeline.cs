@@ -26,7 +26,8 @@ internal sealed class LaunchPipeline(
     ConsoleGate console,
     SignalHub signals,
     RunState state,
-    RunEnd runEnd)
+    RunEnd runEnd,
+    CheckpointSync checkpoints)
 {
     private readonly ToolRunner _tools = new(launcherEnvironment);
 
@@ -57,10 +58,12 @@ internal sealed class LaunchPipeline(
             {
                 await new InputDataFetcher(_tools, console, store, log).FetchAsync(plan, state, signals.Stopping);
                 await new RequirementsInstaller(_tools, console, state, log).InstallAsync(plan, jobLog, signals.Stopping);
+                await checkpoints.StartSyncingAsync(plan.Checkpoints, store, signals.Stopping);
                 // The stop sequence, in order: signal → grace (inside the command step: forwarded
                 // to the group, SIGKILL when the grace runs out) → uploads → summary.
                 status = await new CommandRunner(options, console, signals, state, log).RunAsync(plan, secrets, jobLog);
-                // Issue 15: the checkpoint sync's last pass goes here, after the command and before the upload.
+                // The checkpoint sync's last pass: after the command (its last checkpoint is written) and before the upload.
+                await checkpoints.FinishAsync();
                 await new JobUploader(_tools, store, state, log).UploadOutputsAsync(plan);
             }
             else
@@ -86,6 +89,8 @@ internal sealed class LaunchPipeline(
             log.StoppedBeforeCommand(signal, RunState.Name(state.Phase), status);
             reason = $"stopped by {signal}; the command was not started";
         }
+        // A launch that failed after the restore (command not found, ...) still gets the last sync, while the store is open.
+        await checkpoints.FinishAsync();
         // As run_train.sh: once the log exists it is uploaded, whatever ended the run — it says why.
         if (plan is not null && jobLog is not null)
             await new JobUploader(_tools, store, state, log).UploadLogAsync(plan, jobLog);

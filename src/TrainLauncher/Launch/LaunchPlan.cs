@@ -21,6 +21,8 @@ internal sealed record LaunchPlan
     public required CodeSource? Code { get; init; }
     /// <summary>DLS_DATA_URL and --data-dir; null: no data fetch.</summary>
     public Data.InputData? Data { get; init; }
+    /// <summary>--checkpoint-dir and its URL; null: no checkpoint sync.</summary>
+    public Data.CheckpointPlan? Checkpoints { get; init; }
     /// <summary>What pip installs after the fetch; null: nothing.</summary>
     public Data.RequirementsSource? Requirements { get; init; }
     /// <summary>Full path of dls-dns-fixer when DLS_USE_DNS_TCP asks for it and it is found.</summary>
@@ -37,7 +39,7 @@ internal sealed record LaunchPlan
     public required ClusterPlan Cluster { get; init; }
     /// <summary>True when any transfer uses the built-in object-storage client.</summary>
     public bool NeedsObjectStore => Code is CodeSource.ObjectStore || Data?.Source is CodeSource.ObjectStore
-        || BuiltinLogUpload is not null || OutputUpload is not null;
+        || Checkpoints is not null || BuiltinLogUpload is not null || OutputUpload is not null;
     /// <summary>stdbuf's path when the command's stdio will be line-buffered.</summary>
     public string? Stdbuf { get; init; }
     /// <summary>The user's argv, or /bin/sh -c "..." with --shell.</summary>

@@ -53,6 +53,7 @@ internal sealed class LaunchPlanner(LaunchOptions options, IReadOnlyDictionary<s
             Encrypted = encrypted,
             Code = code,
             Data = Data.InputData.Resolve(options, settings, cwd),
+            Checkpoints = Data.CheckpointPlan.Resolve(options, settings),
             Requirements = Data.RequirementsSource.Resolve(options.Requirements, settings.JobDir, code is null ? null : Path.Combine(settings.JobDir, code.TargetName)),
             DnsFixer = settings.UseDnsTcp ? tools.Find(options.Tools.DnsFixer) : null,
             PipeTool = settings.LogFile.Length > 0 ? tools.Find(options.Tools.Pipe) : null,

@@ -13,8 +13,8 @@ namespace TrainLauncher.Launch;
 /// The generic host as the launcher's lifetime. Hosted services start in the order they are
 /// added and stop in reverse, which is the order a launch needs:
 /// <code>
-/// start: reaper → health endpoint → [checkpoint sync, issue 15] → launch
-/// stop:  launch → [checkpoint sync] → health endpoint → reaper
+/// start: reaper → health endpoint → hang watchdog → checkpoint sync → launch
+/// stop:  launch → checkpoint sync → hang watchdog → health endpoint → reaper
 /// </code>
 /// The job's own stop sequence (signal → grace → upload → summary) is the launch's
 /// (<see cref="LaunchPipeline.RunAsync"/>), so /health and /status answer through the upload
@@ -31,8 +31,9 @@ internal static class LauncherHost
     {
         var state = new RunState();
         var outcome = new LaunchOutcome();
+        var checkpoints = new Data.CheckpointSync(state, log);
         var pipeline = new LaunchPipeline(options, environment, log, ConsoleGate.Stdout, signals, state,
-            new RunEnd(options, state, log, outcome));
+            new RunEnd(options, state, log, outcome), checkpoints);
 
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         var services = builder.Services;
@@ -48,8 +49,10 @@ internal static class LauncherHost
         services.AddHostedService(_ => new OrphanReaperService());
         services.AddHostedService(_ => new HealthEndpoint(options, state, log));
         services.AddHostedService(_ => new Watchdog.HangWatchdog(options, state, log));
-        // Issue 15's checkpoint sync goes here: started before the command, and stopped (its last
-        // pass) by the launch after the command and before the upload — see LaunchPipeline.
+        // The checkpoint sync: driven by the launch (restore before the command, last pass after
+        // it, before the upload — see LaunchPipeline); stopped by the host after the launch, so a
+        // launch that ended another way still gets its last pass.
+        services.AddHostedService(_ => checkpoints);
         services.AddHostedService(provider => new LaunchService(pipeline, outcome, options, log,
             provider.GetRequiredService<IHostApplicationLifetime>()));
         return builder.Build();

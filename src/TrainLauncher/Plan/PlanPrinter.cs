@@ -37,6 +37,7 @@ internal static class PlanPrinter
         });
         Line("data:", plan.Data?.Describe() ?? (s.DataUrl is null ? "nothing (DLS_DATA_URL is empty)" : "not fetched (--data-dir off); DLS_DATA_URL is passed to the command"));
         Line("requirements:", plan.Requirements?.Describe() ?? (plan.Options.Requirements == "off" ? "no (--requirements off)" : "no (no code fetched)"));
+        Line("checkpoints:", plan.Checkpoints?.Describe() ?? "no (--checkpoint-dir not set)");
         Line("log upload:", plan.UploadTool is not null ? $"{plan.UploadTool} -s {s.LogFile} -d {s.LogUploadDir}"
             : plan.BuiltinLogUpload is { } logUrl ? $"built-in client {s.LogFile} -> {logUrl}" : "no");
         Line("output upload:", plan.OutputUpload is { } output ? $"built-in client {output.Dir}/ -> {output.Url} (after any end of the command)" : "no");

@@ -12,6 +12,11 @@ internal sealed class RunReport
     public long? BytesData { get; set; }
     public int? FilesData { get; set; }
     public long? BytesUploaded { get; set; }
+    /// <summary>--checkpoint-dir: restored before the command, and uploaded by all syncs together.</summary>
+    public int? CheckpointFilesRestored { get; set; }
+    public long? CheckpointBytesRestored { get; set; }
+    public int? CheckpointFilesSynced { get; set; }
+    public long? CheckpointBytesSynced { get; set; }
     public int? FilesUploaded { get; set; }
     /// <summary>Entries of the uploads that were skipped (links, FIFOs, ...) or could not be read.</summary>
     public int UploadsSkipped { get; set; }

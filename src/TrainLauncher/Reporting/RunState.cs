@@ -61,6 +61,15 @@ internal sealed class RunState
 
     private double? _hungAfter;
 
+    /// <summary>When the checkpoint sync last completed (a restore counts), for /status.</summary>
+    public DateTimeOffset? LastCheckpointSync
+    {
+        get { lock (_lock) return _lastCheckpointSync; }
+        set { lock (_lock) _lastCheckpointSync = value; }
+    }
+
+    private DateTimeOffset? _lastCheckpointSync;
+
     /// <summary>The command's status once it ended, then the launcher's final status; null before.</summary>
     public int? ExitCode
     {

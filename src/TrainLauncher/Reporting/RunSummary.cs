@@ -27,6 +27,9 @@ internal static class RunSummary
             log.SummaryPhase(RunState.Name(phase), string.Create(CultureInfo.InvariantCulture, $"{duration.TotalSeconds:0.000} s"), duration.TotalSeconds);
         log.SummaryTransfer("fetched", Transfer(report.BytesFetched, report.FilesFetched), report.BytesFetched, report.FilesFetched);
         if (report.FilesData is not null) log.SummaryTransfer("data", Transfer(report.BytesData, report.FilesData), report.BytesData, report.FilesData);
+        if (report.CheckpointFilesRestored is not null || report.CheckpointFilesSynced is not null)
+            log.SummaryTransfer("checkpoints", $"restored {Transfer(report.CheckpointBytesRestored, report.CheckpointFilesRestored)}; synced {Transfer(report.CheckpointBytesSynced, report.CheckpointFilesSynced)}",
+                report.CheckpointBytesSynced, report.CheckpointFilesSynced);
         log.SummaryTransfer("uploaded", Transfer(report.BytesUploaded, report.FilesUploaded) + Storage.TransferProgress.Problems(report.UploadsSkipped, report.UploadsFailed),
             report.BytesUploaded, report.FilesUploaded);
         log.SummaryOutput("output", report.OutputBytes is { } output ? Size(output) : "-", report.OutputBytes);

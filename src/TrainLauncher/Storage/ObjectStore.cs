@@ -200,9 +200,10 @@ internal sealed class ObjectStore : IDisposable
     /// Regular files only: links, FIFOs, sockets and devices are skipped, an unreadable entry
     /// fails alone, each with one warning. A failure of the store stops the upload with an
     /// <see cref="ObjectStoreException"/> that carries what was done (<see cref="ObjectStoreException.Partial"/>).
+    /// <paramref name="select"/> (the checkpoint sync's "what changed") leaves out the entries it refuses, uncounted.
     /// </summary>
     public async Task<TransferStats> UploadDirectoryAsync(
-        string localDir, ObjectUrl destination, ILogger log, CancellationToken cancellationToken)
+        string localDir, ObjectUrl destination, ILogger log, CancellationToken cancellationToken, Func<LocalTree.Entry, bool>? select = null)
     {
         if (!Directory.Exists(localDir))
             throw new ObjectStoreException($"cannot upload {OneLine.Escape(localDir)}: no such directory");
@@ -213,7 +214,7 @@ internal sealed class ObjectStore : IDisposable
         try
         {
             await Parallel.ForEachAsync(
-                LocalTree.Walk(localDir),
+                select is null ? LocalTree.Walk(localDir) : LocalTree.Walk(localDir).Where(select),
                 new ParallelOptions { MaxDegreeOfParallelism = settings.Transfers, CancellationToken = cancellationToken },
                 async (entry, token) =>
                 {
@@ -253,6 +254,25 @@ internal sealed class ObjectStore : IDisposable
             throw new ObjectStoreException(message, e) { Partial = partial };
         }
         return await progress.CompleteAsync();
+    }
+
+    /// <summary>Deletes <paramref name="relativeKeys"/> under <paramref name="prefix"/> (the checkpoint sync's --checkpoint-delete), one request each.</summary>
+    public async Task DeleteAsync(ObjectUrl prefix, IEnumerable<string> relativeKeys, CancellationToken cancellationToken)
+    {
+        foreach (var relative in relativeKeys)
+        {
+            string key = prefix.Prefix + relative;
+            await Guard($"cannot delete {prefix.Scheme}://{prefix.Bucket}/{OneLine.Escape(key)}", prefix.Bucket, cancellationToken,
+                () => retry.ExecuteAsync(async t => { await client.DeleteObjectAsync(prefix.Bucket, key, t); }, cancellationToken));
+        }
+    }
+
+    /// <summary>Whether anything is stored under <paramref name="source"/> (one listing page).</summary>
+    public async Task<bool> AnyUnderAsync(ObjectUrl source, CancellationToken cancellationToken)
+    {
+        await foreach (var page in ListPagesAsync(source, cancellationToken))
+            return page.Count > 0;
+        return false;
     }
 
     public void Dispose() => client.Dispose();

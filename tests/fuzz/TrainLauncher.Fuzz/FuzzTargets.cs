@@ -39,6 +39,7 @@ public static class FuzzTargets
             var options = OptionParser.Parse(args, environment, plan: args.FirstOrDefault() == "plan");
             var job = JobSettings.Resolve(options, environment, "/work");
             TrainLauncher.Data.InputData.Resolve(options, job, "/work");
+            TrainLauncher.Data.CheckpointPlan.Resolve(options, job);
             if (job.AppUrl is { } url && ObjectUrl.IsObjectUrl(url))
                 ObjectUrl.Parse(url);
             if (environment.ContainsKey("OBS_ENDPOINT") || environment.ContainsKey("S3_ENDPOINT") || options.ObsEndpoint is not null)
