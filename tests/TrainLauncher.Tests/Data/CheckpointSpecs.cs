@@ -50,9 +50,16 @@ public class CheckpointSpecs(S3rverFixture s3) : IClassFixture<S3rverFixture>, I
     private LauncherRun Job(string name, string prefix, int limit, params string[] options)
     {
         var run = new LauncherRun(dir).Set("DLS_USER_JOB_DIR", dir[$"{name}/job"]).Set("TRAINLAUNCHER_LOG_FILE", dir[$"{name}/task.log"]);
-        foreach (var (key, value) in S3rverFixture.Environment(s3.Endpoint)) run.Set(key, value);
+        WithStore(run);
         return run.Set("DLS_TRAIN_URL", $"obs://{Bucket}/{prefix}/")
             .Args(["--checkpoint-dir", "ckpt", "--checkpoint-every", "0.5", .. options, Repo.Python, dir["train.py"], "ckpt", limit.ToString()]);
+    }
+
+    /// <summary>The class's s3rver as the launcher's object store.</summary>
+    private LauncherRun WithStore(LauncherRun run)
+    {
+        foreach (var (key, value) in S3rverFixture.Environment(s3.Endpoint)) run.Set(key, value);
+        return run;
     }
 
     private static int LastStep(string log) =>
@@ -99,7 +106,7 @@ public class CheckpointSpecs(S3rverFixture s3) : IClassFixture<S3rverFixture>, I
         foreach (var (prefix, delete) in new[] { ("keep", false), ("delete", true) })
         {
             var run = new LauncherRun(dir).Set("DLS_USER_JOB_DIR", dir[$"{prefix}/job"]);
-            foreach (var (key, value) in S3rverFixture.Environment(s3.Endpoint)) run.Set(key, value);
+            WithStore(run);
             run.Args(["--checkpoint-dir", "ckpt", "--checkpoint-url", $"s3://{Bucket}/{prefix}/", .. delete ? new[] { "--checkpoint-delete" } : [], "--shell", "--", script]);
             Assert.Equal(0, (await run.RunAsync()).ExitCode);
         }
@@ -107,7 +114,7 @@ public class CheckpointSpecs(S3rverFixture s3) : IClassFixture<S3rverFixture>, I
         foreach (var (prefix, delete) in new[] { ("keep", false), ("delete", true) })
         {
             var run = new LauncherRun(dir).Set("DLS_USER_JOB_DIR", dir[$"{prefix}/job2"]);
-            foreach (var (key, value) in S3rverFixture.Environment(s3.Endpoint)) run.Set(key, value);
+            WithStore(run);
             run.Args(["--checkpoint-dir", "ckpt", "--checkpoint-url", $"s3://{Bucket}/{prefix}/", .. delete ? new[] { "--checkpoint-delete" } : [], "--shell", "--", "rm ckpt/step-2.pt"]);
             Assert.Equal(0, (await run.RunAsync()).ExitCode);
         }
@@ -130,7 +137,7 @@ public class CheckpointSpecs(S3rverFixture s3) : IClassFixture<S3rverFixture>, I
     public async Task The_plan_shows_the_sync_and_the_watchdog()
     {
         var run = new LauncherRun(dir);
-        foreach (var (key, value) in S3rverFixture.Environment(s3.Endpoint)) run.Set(key, value);
+        WithStore(run);
         var result = await run.Set("DLS_TRAIN_URL", "obs://ckpt/job7/")
             .Args("plan", "--checkpoint-dir", "ckpt", "--no-output-timeout", "600", "--no-output-action", "stop", "true").RunAsync();
         Assert.Equal(0, result.ExitCode);
