@@ -6,7 +6,8 @@ namespace TrainLauncher.Interop;
 /// Every libc call of the launcher, in one place: spawning into a new process group with merged
 /// stdout/stderr, waiting for that child, signalling its group, signal masks and signalfd, the
 /// terminal's foreground group, process attributes (prctl, rlimit), exec, raw fd reads and
-/// writes for the output pump (no stream layers, no allocation per call), identity and resource usage.
+/// writes for the output pump (no stream layers, no allocation per call; tee(2) where both ends
+/// are pipes), identity and resource usage.
 /// </summary>
 internal static unsafe partial class Native
 {
@@ -18,6 +19,7 @@ internal static unsafe partial class Native
     public const int EACCES = 13;
     public const int ENOEXEC = 8;
     public const int EPIPE = 32;
+    public const int EINVAL = 22;
 
     public const int SIGKILL = 9;
     public const int SIGTERM = 15;
@@ -50,6 +52,7 @@ internal static unsafe partial class Native
     public const int WNOHANG = 1;
     public const int POLLIN = 1;
     public const int POLLOUT = 4;
+    public const int POLLERR = 8;
 
     // glibc: POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK
     public const short SpawnFlags = 0x02 | 0x04 | 0x08;
@@ -68,6 +71,14 @@ internal static unsafe partial class Native
 
     [LibraryImport("libc", SetLastError = true)]
     public static partial nint write(int fd, byte* buffer, nint count);
+
+    /// <summary>Duplicates up to <paramref name="count"/> bytes from one pipe into another without
+    /// consuming them or copying them (page references): the log path's zero-copy step.</summary>
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial nint tee(int fdIn, int fdOut, nuint count, uint flags);
+
+    /// <summary>tee(2) flag: fail with EAGAIN instead of waiting for data or room.</summary>
+    public const uint SPLICE_F_NONBLOCK = 2;
 
     [LibraryImport("libc", SetLastError = true)]
     public static partial int poll(PollFd* fds, nuint count, int timeoutMs);

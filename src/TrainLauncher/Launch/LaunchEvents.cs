@@ -20,4 +20,7 @@ internal static partial class LaunchEvents
 
     [LoggerMessage(104, LogLevel.Error, "internal error: {Error}")]
     public static partial void InternalError(this ILogger log, string error, int Status);
+
+    [LoggerMessage(105, LogLevel.Warning, "{Step} failed ({Reason}); the exit status stays {Status}")]
+    public static partial void StepFailedKeepingStatus(this ILogger log, string step, string reason, int Status);
 }

@@ -53,7 +53,8 @@ internal sealed class LaunchPipeline(
             store = planner.StorageSettings(plan) is { } storage ? new ObjectStore(storage) : null;
             RunHeader.Print(log, plan, secrets);
             JobDirectory.Enter(plan.Settings.JobDir);
-            jobLog = await JobLog.CreateAsync(plan.Settings.LogFile, plan.PipeTool, _tools);
+            jobLog = await JobLog.CreateAsync(plan.Settings.LogFile, plan.PipeTool, _tools,
+                TerminationMessage.TailBytesToRead(secrets), PipeToolLogSink.StallLimit(launcherEnvironment));
             if (await new CodeFetcher(_tools, console, store, log).FetchCodeAsync(plan, jobLog, state, signals.Stopping))
             {
                 await new InputDataFetcher(_tools, console, store, log).FetchAsync(plan, state, signals.Stopping);
@@ -62,9 +63,6 @@ internal sealed class LaunchPipeline(
                 // The stop sequence, in order: signal → grace (inside the command step: forwarded
                 // to the group, SIGKILL when the grace runs out) → uploads → summary.
                 status = await new CommandRunner(options, console, signals, state, log).RunAsync(plan, secrets, jobLog);
-                // The checkpoint sync's last pass: after the command (its last checkpoint is written) and before the upload.
-                await checkpoints.FinishAsync();
-                await new JobUploader(_tools, store, state, log).UploadOutputsAsync(plan);
             }
             else
             {
@@ -89,14 +87,41 @@ internal sealed class LaunchPipeline(
             log.StoppedBeforeCommand(signal, RunState.Name(state.Phase), status);
             reason = $"stopped by {signal}; the command was not started";
         }
-        // A launch that failed after the restore (command not found, ...) still gets the last sync, while the store is open.
-        await checkpoints.FinishAsync();
+        catch (Exception e) when (state.CommandStatus is { } commandStatus)
+        {
+            status = commandStatus;
+            FailedAfterCommand("finishing the command step", e, status, secrets);
+        }
+        // From here on a failure is one warning line: the status is data, and the summary and the
+        // termination message still follow.
+        // The checkpoint sync's last pass: after the command (its last checkpoint is written) and
+        // before the upload; a launch that failed after the restore (command not found, ...) still
+        // gets it, while the store is open.
+        await KeepingStatusAsync("the checkpoint sync's last pass", checkpoints.FinishAsync, status, secrets);
+        var uploader = new JobUploader(_tools, store, state, log);
+        if (plan is not null && state.CommandStatus is not null)
+            await KeepingStatusAsync("the output upload", () => uploader.UploadOutputsAsync(plan), status, secrets);
         // As run_train.sh: once the log exists it is uploaded, whatever ended the run — it says why.
         if (plan is not null && jobLog is not null)
-            await new JobUploader(_tools, store, state, log).UploadLogAsync(plan, jobLog);
+            await KeepingStatusAsync("the log upload", () => uploader.UploadLogAsync(plan, jobLog), status, secrets);
         store?.Dispose();
         runEnd.Finish(status, reason, secrets, jobLog);
     }
+
+    private async Task KeepingStatusAsync(string step, Func<Task> run, int status, SecretSet secrets)
+    {
+        try
+        {
+            await run();
+        }
+        catch (Exception e)
+        {
+            FailedAfterCommand(step, e, status, secrets);
+        }
+    }
+
+    private void FailedAfterCommand(string step, Exception e, int status, SecretSet secrets) =>
+        log.StepFailedKeepingStatus(step, secrets.Mask($"{e.GetType().Name}: {e.Message}"), status);
 
     private SecretDecryptor Decryptor() => new(_tools, options.Tools);
 

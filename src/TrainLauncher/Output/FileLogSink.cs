@@ -5,20 +5,26 @@ using TrainLauncher.Interop;
 namespace TrainLauncher.Output;
 
 /// <summary>
-/// Appends to the log file directly (no pipe tool, or after it died). Small chunks — a
-/// line-buffered program gives one per line — are gathered into one reused buffer and written
-/// when it fills or when the output goes quiet, so the file costs one write(2) per 64 KiB
-/// instead of one per line; stdout still gets every chunk at once.
+/// Appends to the log file directly (no pipe tool, or after it died or hung). Small chunks — a
+/// line-buffered program gives one per line — are not copied anywhere: they stay in the pump's
+/// ring and go to the file in one write(2) once 64 KiB are pending or the output goes quiet, so
+/// the file costs one write per 64 KiB instead of one per line; stdout still gets every chunk
+/// at once.
 /// </summary>
 internal sealed class FileLogSink : ILogSink
 {
+    /// <summary>Ring size when the file is the sink from the start: four gathers, so reading never waits for the file.</summary>
+    public const int RingSize = 256 << 10;
     private const int GatherSize = 64 << 10;
-    private readonly SafeFileHandle _file;
-    private readonly byte[] _gathered = GC.AllocateUninitializedArray<byte>(GatherSize);
-    private int _held;
 
-    public FileLogSink(string path)
+    private readonly SafeFileHandle _file;
+    private long _written;
+
+    /// <param name="from">the stream offset of the first byte the file still lacks (kept in <paramref name="ring"/>)</param>
+    public FileLogSink(string path, ByteRing ring, long from)
     {
+        Ring = ring;
+        _written = from;
         _file = File.OpenHandle(path, FileMode.Append, FileAccess.Write, FileShare.ReadWrite);
         // The handle's own offset starts at 0 (.NET tracks positions itself); raw write(2)
         // needs O_APPEND to land after what dls-pipe or an earlier writer stored.
@@ -26,42 +32,32 @@ internal sealed class FileLogSink : ILogSink
         Native.fcntl(fd, Native.F_SETFL, Native.fcntl(fd, Native.F_GETFL, 0) | Native.O_APPEND);
     }
 
-    public void Write(ReadOnlySpan<byte> chunk)
+    public ByteRing Ring { get; }
+    public long KeepFrom => _written;
+    public int WaitFd => -1;
+    public int WaitMs => -1;
+
+    public int TakeAhead(int pipeFd, int maxBytes) => 0;
+
+    public void Added(int count)
     {
-        if (_held + chunk.Length > GatherSize) Flush();
-        if (chunk.Length >= GatherSize / 2)
-        {
-            WriteNow(chunk);
-            return;
-        }
-        chunk.CopyTo(_gathered.AsSpan(_held));
-        _held += chunk.Length;
+        if (Ring.Total - _written >= GatherSize) Flush();
     }
 
     public void Flush()
     {
-        if (_held == 0) return;
-        int held = _held;
-        _held = 0;
-        WriteNow(_gathered.AsSpan(0, held));
+        while (_written < Ring.Total)
+        {
+            var pending = Ring.Slice(_written);
+            int errno = FdWriter.WriteAll((int)_file.DangerousGetHandle(), pending);
+            if (errno != 0) throw new IOException($"cannot write the job log: {Marshal.GetPInvokeErrorMessage(errno)}");
+            _written += pending.Length;
+        }
     }
 
-    public Task CompleteAsync()
-    {
-        Flush();
-        return Task.CompletedTask;
-    }
+    public void Service() { }
 
-    public ValueTask DisposeAsync()
-    {
-        try { Flush(); }
-        finally { _file.Dispose(); }
-        return ValueTask.CompletedTask;
-    }
+    public void Complete() => Flush();
 
-    private void WriteNow(ReadOnlySpan<byte> bytes)
-    {
-        int errno = FdWriter.WriteAll((int)_file.DangerousGetHandle(), bytes);
-        if (errno != 0) throw new IOException($"cannot write the job log: {Marshal.GetPInvokeErrorMessage(errno)}");
-    }
+    public void Dispose() => _file.Dispose();
 }

@@ -1,5 +1,8 @@
+using System.ComponentModel;
+using System.Text;
 using Microsoft.Extensions.Logging;
 using TrainLauncher.Launch;
+using TrainLauncher.Supervision;
 using TrainLauncher.Tools;
 
 namespace TrainLauncher.Output;
@@ -7,61 +10,65 @@ namespace TrainLauncher.Output;
 /// <summary>
 /// The job log file (SPEC 3.7 and 4): written through `dls-pipe` when the platform has it,
 /// directly otherwise. It holds the command's bytes exactly, plus only the
-/// `App download error:` / `Log upload error:` texts.
+/// `App download error:` / `Log upload error:` texts. The end of it is also kept in memory
+/// (<see cref="Recent"/>): the termination message quotes that, so a full disk or a removed
+/// file never changes what it shows.
 /// </summary>
-internal sealed class JobLog(string path, string? pipeTool, ToolRunner tools)
+internal sealed class JobLog
 {
-    /// <summary>Without a log file, the end of the output is kept here for the termination message.</summary>
-    private readonly OutputTail? _tail = path.Length == 0 ? new OutputTail() : null;
+    private readonly string _path;
+    private readonly string? _pipeTool;
+    private readonly ToolRunner _tools;
+    private readonly int _tailBytes;
+    private readonly TimeSpan _pipeStallLimit;
 
-    public string Path => path;
+    private JobLog(string path, string? pipeTool, ToolRunner tools, int tailBytes, TimeSpan pipeStallLimit)
+    {
+        _path = path;
+        _pipeTool = pipeTool;
+        _tools = tools;
+        _tailBytes = tailBytes;
+        _pipeStallLimit = pipeStallLimit;
+        Recent = NewRing(FileLogSink.RingSize);
+    }
 
-    /// <summary>Up to the last <paramref name="maxBytes"/> bytes of the log (or of the kept tail),
-    /// and whether that is all of it; call after the run.</summary>
+    public string Path => _path;
+
+    /// <summary>The latest output and appended texts; the output pump reads into it.</summary>
+    public ByteRing Recent { get; private set; }
+
+    /// <summary>Up to the last <paramref name="maxBytes"/> bytes the log holds (or would hold, had
+    /// it taken them), and whether that is all of it.</summary>
     public (byte[] Bytes, bool IsWhole) ReadTail(int maxBytes)
     {
-        if (_tail is not null)
-        {
-            var kept = _tail.ToArray();
-            return kept.Length > maxBytes ? (kept[^maxBytes..], false) : (kept, _tail.TotalBytes == kept.Length);
-        }
-        try
-        {
-            using var file = File.OpenHandle(path);
-            long length = RandomAccess.GetLength(file);
-            var tail = new byte[(int)Math.Min(maxBytes, length)];
-            int read = RandomAccess.Read(file, tail, length - tail.Length);
-            return (tail[..read], read == length);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            return ([], true);
-        }
+        var tail = Recent.Last(maxBytes);
+        return (tail, tail.Length == Recent.Total);
     }
 
     /// <summary>Step 7: the log file, created empty so lines of an earlier run with the same task
     /// index never reappear.</summary>
-    public static async Task<JobLog> CreateAsync(string path, string? pipeTool, ToolRunner tools)
+    /// <param name="tailBytes">how much of the end the termination message needs (<see cref="Reporting.TerminationMessage.TailBytesToRead"/>)</param>
+    public static async Task<JobLog> CreateAsync(string path, string? pipeTool, ToolRunner tools, int tailBytes, TimeSpan pipeStallLimit)
     {
-        var jobLog = new JobLog(path, pipeTool, tools);
+        var jobLog = new JobLog(path, pipeTool, tools, tailBytes, pipeStallLimit);
         await jobLog.CreateFileAsync();
         return jobLog;
     }
 
     private async Task CreateFileAsync()
     {
-        if (path.Length == 0) return;
+        if (_path.Length == 0) return;
         try
         {
-            if (pipeTool is not null)
+            if (_pipeTool is not null)
             {
-                var result = await tools.RunAsync(pipeTool, [path, "create"], CancellationToken.None);
+                var result = await _tools.RunAsync(_pipeTool, [_path, "create"], CancellationToken.None);
                 if (!result.Succeeded)
-                    throw LaunchFailure.Setup($"cannot create the job log {path}: dls-pipe create exited with status {result.ExitCode}: {result.Output}");
+                    throw LaunchFailure.Setup($"cannot create the job log {_path}: dls-pipe create exited with status {result.ExitCode}: {result.Output}");
                 return;
             }
-            Directory.CreateDirectory(System.IO.Path.GetDirectoryName(path)!);
-            using var file = File.Open(path, new FileStreamOptions
+            Directory.CreateDirectory(System.IO.Path.GetDirectoryName(_path)!);
+            using var file = File.Open(_path, new FileStreamOptions
             {
                 Mode = FileMode.Create,
                 Access = FileAccess.Write,
@@ -70,37 +77,55 @@ internal sealed class JobLog(string path, string? pipeTool, ToolRunner tools)
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw LaunchFailure.Setup($"cannot create the job log {path} (--log-file): {e.Message}");
+            throw LaunchFailure.Setup($"cannot create the job log {_path} (--log-file): {e.Message}");
         }
     }
 
-    public async Task<ILogSink> OpenSinkAsync(ILogger log)
+    /// <summary>The sink for the command's output, reading into a fresh <see cref="Recent"/> of the
+    /// size it needs; null without a log file (the ring still keeps the end of the output).</summary>
+    public ILogSink? OpenSink(ILogger log)
     {
-        if (_tail is not null) return _tail;
-        if (pipeTool is not null)
+        if (_path.Length == 0) return null;
+        if (_pipeTool is not null)
         {
-            try { return await PipeToolLogSink.StartAsync(pipeTool, path, log); }
-            catch (Exception e) when (e is IOException or InvalidOperationException or System.ComponentModel.Win32Exception)
+            try
             {
-                log.PipeToolNotStarted(e.Message, path);
+                var sink = PipeToolLogSink.Start(_pipeTool, _path, _tools.Environment, NewRing(PipeToolLogSink.RingSize), _pipeStallLimit, log);
+                Recent = sink.Ring;
+                return sink;
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or SpawnException)
+            {
+                log.PipeToolNotStarted(e.Message, _path);
             }
         }
-        return new FileLogSink(path);
+        var file = new FileLogSink(_path, NewRing(FileLogSink.RingSize), 0);
+        Recent = file.Ring;
+        return file;
     }
 
     /// <summary>`dls-pipe LOG append` with the text on stdin, or a direct append.</summary>
+    /// <exception cref="IOException">the text could not be added to the file (a full disk)</exception>
     public async Task AppendAsync(string text)
     {
-        if (_tail is not null)
+        // In memory first: the termination message shows it even when the disk cannot take it.
+        Recent.Append(Encoding.UTF8.GetBytes(text));
+        if (_path.Length == 0) return;
+        if (_pipeTool is not null)
         {
-            _tail.Write(System.Text.Encoding.UTF8.GetBytes(text));
-            return;
+            try
+            {
+                var result = await _tools.RunAsync(_pipeTool, [_path, "append"], CancellationToken.None, stdin: text);
+                if (result.Succeeded) return;
+            }
+            catch (Exception e) when (e is Win32Exception or InvalidOperationException)
+            {
+                // The tool is gone since the start: the file directly, as without it.
+            }
         }
-        if (pipeTool is not null)
-        {
-            var result = await tools.RunAsync(pipeTool, [path, "append"], CancellationToken.None, stdin: text);
-            if (result.Succeeded) return;
-        }
-        await File.AppendAllTextAsync(path, text);
+        await File.AppendAllTextAsync(_path, text);
     }
+
+    /// <summary>Never smaller than the termination message's quote needs.</summary>
+    private ByteRing NewRing(int size) => new(Math.Max(size, _tailBytes));
 }

@@ -22,4 +22,7 @@ internal static partial class OutputEvents
 
     [LoggerMessage(506, LogLevel.Warning, "the output relay stopped: {Reason}")]
     public static partial void RelayStopped(this ILogger log, string reason);
+
+    [LoggerMessage(507, LogLevel.Warning, "dls-pipe took nothing for {Seconds:0.#} s; the launcher ends it and writes {Path} itself from here on")]
+    public static partial void PipeToolHung(this ILogger log, double seconds, string path);
 }

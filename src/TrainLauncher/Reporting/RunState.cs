@@ -84,6 +84,9 @@ internal sealed class RunState
         ExitCode = exit.ExitStatus;
     }
 
+    /// <summary>The command's own status once it ended (it was started and reaped), else null.</summary>
+    public int? CommandStatus => Report.CommandEnd is null ? null : ExitCode;
+
     /// <summary>Healthy until a non-zero status is known (SPEC 11).</summary>
     public bool Healthy => ExitCode is null or 0;
 

@@ -27,8 +27,8 @@ internal sealed class CommandRunner(LaunchOptions options, ConsoleGate console, 
                 .WaitAsync(plan.Cluster.Position.MasterAddress, TimeSpan.FromSeconds(options.WaitHostsSeconds), signals.Stopping);
         state.Phase = LaunchPhase.Running;
 
-        await using var sink = await jobLog.OpenSinkAsync(log);
-        var pump = new OutputPump(console, sink, log);
+        using var sink = jobLog.OpenSink(log);
+        var pump = new OutputPump(console, sink, jobLog.Recent, log);
         var supervisor = new CommandSupervisor(signals, TimeSpan.FromSeconds(options.StopGraceSeconds), log);
         SpawnedCommand command;
         try
@@ -50,17 +50,8 @@ internal sealed class CommandRunner(LaunchOptions options, ConsoleGate console, 
         // Before the drain: once nothing of the command is left, the pipe reaches end of data.
         supervisor.EndLeftovers();
         pump.Drain();
-        try
-        {
-            await pumping;
-        }
-        catch (Exception e)
-        {
-            // The status is the command's: a broken relay is a warning, never a new status.
-            log.RelayStopped(e.Message);
-        }
+        await pumping; // never faults: the pump reports its own failures and completes the log
         state.Report.OutputBytes = pump.Bytes;
-        await sink.CompleteAsync();
         log.CommandEnded(exit.ToString(), clock.Elapsed.TotalSeconds, exit.ExitStatus, exit.Signal is { } signal ? SignalNames.Name(signal) : null, command.Pid);
         // Decided before the command ended: a hang the watchdog stopped is 124 (timeout(1)'s status).
         return state.StoppedAsHungAfter is null ? exit.ExitStatus : ExitCodes.Hung;

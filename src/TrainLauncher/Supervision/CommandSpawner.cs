@@ -41,19 +41,19 @@ internal static unsafe class CommandSpawner
 
     /// <summary>
     /// Starts a program in a process group of its own, output to <paramref name="outputFd"/> (or
-    /// inherited when -1), and returns once it runs the program (or throws why it cannot). Its pid
-    /// is registered in <see cref="ChildRegistry"/> before the <see cref="OrphanReaper"/> may scan
-    /// again, so only its own waiter reaps it; that waiter releases it.
+    /// inherited when -1), input from <paramref name="inputFd"/> (or inherited when -1), and returns
+    /// once it runs the program (or throws why it cannot). Its pid is registered in <see cref="ChildRegistry"/> before the <see cref="OrphanReaper"/> may
+    /// scan again, so only its own waiter reaps it; that waiter releases it.
     /// </summary>
     /// <exception cref="SpawnException">the OS refused to start the program</exception>
-    public static int SpawnInGroup(string path, IReadOnlyList<string> argv, IReadOnlyList<KeyValuePair<string, string>> environment, int outputFd, ChildSetup setup)
+    public static int SpawnInGroup(string path, IReadOnlyList<string> argv, IReadOnlyList<KeyValuePair<string, string>> environment, int outputFd, ChildSetup setup, int inputFd = -1)
     {
-        if (ExecTrampoline.Usable && SpawnThroughTrampoline(path, argv, environment, outputFd, setup) is { } pid) return pid;
-        return SpawnDirectly(path, argv, environment, outputFd, setup);
+        if (ExecTrampoline.Usable && SpawnThroughTrampoline(path, argv, environment, outputFd, inputFd, setup) is { } pid) return pid;
+        return SpawnDirectly(path, argv, environment, outputFd, inputFd, setup);
     }
 
     /// <summary>Null when this binary cannot exec itself.</summary>
-    private static int? SpawnThroughTrampoline(string path, IReadOnlyList<string> argv, IReadOnlyList<KeyValuePair<string, string>> environment, int outputFd, ChildSetup setup)
+    private static int? SpawnThroughTrampoline(string path, IReadOnlyList<string> argv, IReadOnlyList<KeyValuePair<string, string>> environment, int outputFd, int inputFd, ChildSetup setup)
     {
         int* errorPipe = stackalloc int[2];
         if (Native.pipe2(errorPipe, Native.O_CLOEXEC) != 0)
@@ -64,7 +64,7 @@ internal static unsafe class CommandSpawner
         int pid, error;
         using (var start = ChildRegistry.Starting())
         {
-            error = PosixSpawn(ExecTrampoline.Self, ExecTrampoline.Arguments(setup, childErrorFd, path, argv), environment, outputFd, errorPipe[1], childErrorFd, out pid);
+            error = PosixSpawn(ExecTrampoline.Self, ExecTrampoline.Arguments(setup, childErrorFd, path, argv), environment, outputFd, inputFd, errorPipe[1], childErrorFd, out pid);
             Native.close(errorPipe[1]);
             if (childErrorFd >= 0) Native.close(childErrorFd);
             if (error == 0) start.Own(pid);
@@ -86,13 +86,13 @@ internal static unsafe class CommandSpawner
 
     /// <summary>Without the trampoline: the same signal state (posix_spawn resets it), /bin/sh for
     /// ENOEXEC, the terminal and core limit set from here; no PR_SET_PDEATHSIG.</summary>
-    private static int SpawnDirectly(string path, IReadOnlyList<string> argv, IReadOnlyList<KeyValuePair<string, string>> environment, int outputFd, ChildSetup setup)
+    private static int SpawnDirectly(string path, IReadOnlyList<string> argv, IReadOnlyList<KeyValuePair<string, string>> environment, int outputFd, int inputFd, ChildSetup setup)
     {
         int pid;
         using (var start = ChildRegistry.Starting())
         {
-            int error = PosixSpawn(path, argv, environment, outputFd, -1, -1, out pid);
-            if (error == Native.ENOEXEC && PosixSpawn("/bin/sh", ["/bin/sh", path, .. argv.Skip(1)], environment, outputFd, -1, -1, out pid) == 0)
+            int error = PosixSpawn(path, argv, environment, outputFd, inputFd, -1, -1, out pid);
+            if (error == Native.ENOEXEC && PosixSpawn("/bin/sh", ["/bin/sh", path, .. argv.Skip(1)], environment, outputFd, inputFd, -1, -1, out pid) == 0)
                 error = 0;
             if (error != 0) throw new SpawnException(error, $"cannot start {path}");
             start.Own(pid);
@@ -120,7 +120,7 @@ internal static unsafe class CommandSpawner
     }
 
     /// <summary>posix_spawn of <paramref name="program"/> into a new group; 0 or the error.</summary>
-    private static int PosixSpawn(string program, IReadOnlyList<string> argv, IReadOnlyList<KeyValuePair<string, string>> environment, int outputFd, int errorFd, int childErrorFd, out int pid)
+    private static int PosixSpawn(string program, IReadOnlyList<string> argv, IReadOnlyList<KeyValuePair<string, string>> environment, int outputFd, int inputFd, int errorFd, int childErrorFd, out int pid)
     {
         var strings = new NativeStrings();
         const int opaque = 1024; // larger than glibc's posix_spawnattr_t (336) and file_actions_t (80)
@@ -146,6 +146,7 @@ internal static unsafe class CommandSpawner
                 Native.posix_spawn_file_actions_adddup2(actions, outputFd, 2);
             }
             if (childErrorFd >= 0) Native.posix_spawn_file_actions_adddup2(actions, errorFd, childErrorFd);
+            if (inputFd >= 0) Native.posix_spawn_file_actions_adddup2(actions, inputFd, 0);
 
             byte* pathBytes = strings.Add(program);
             byte** args = strings.AddArray(argv);

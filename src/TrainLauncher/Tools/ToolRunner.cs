@@ -14,6 +14,9 @@ internal sealed class ToolRunner(IReadOnlyDictionary<string, string> environment
 {
     private const int CaptureLimit = 4 << 20;
 
+    /// <summary>The launcher's environment, which every tool gets.</summary>
+    public IReadOnlyDictionary<string, string> Environment => environment;
+
     public string? Find(string nameOrPath) => ExecutableLookup.Find(nameOrPath, environment.GetValueOrDefault("PATH"));
 
     /// <summary>Runs a tool to completion, capturing stdout and stderr (each up to 4 MiB).</summary>

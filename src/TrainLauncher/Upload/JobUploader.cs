@@ -1,3 +1,4 @@
+using System.ComponentModel;
 using Microsoft.Extensions.Logging;
 using TrainLauncher.Launch;
 using TrainLauncher.Output;
@@ -40,8 +41,15 @@ internal sealed class JobUploader(ToolRunner tools, ObjectStore? store, RunState
         {
             state.Phase = LaunchPhase.Uploading;
             log.LogUploadWithTool(plan.Settings.LogFile, plan.Settings.LogUploadDir!);
-            var result = await tools.RunAsync(plan.UploadTool, ["-s", plan.Settings.LogFile, "-d", plan.Settings.LogUploadDir!], CancellationToken.None);
-            if (!result.Succeeded) error = $"dls-downloader exited with status {result.ExitCode}: {OneLine.Escape(Code.CodeFetcher.Tail(result.Output))}";
+            try
+            {
+                var result = await tools.RunAsync(plan.UploadTool, ["-s", plan.Settings.LogFile, "-d", plan.Settings.LogUploadDir!], CancellationToken.None);
+                if (!result.Succeeded) error = $"dls-downloader exited with status {result.ExitCode}: {OneLine.Escape(Code.CodeFetcher.Tail(result.Output))}";
+            }
+            catch (Exception e) when (e is Win32Exception or InvalidOperationException)
+            {
+                error = $"dls-downloader could not be started: {e.Message}";
+            }
         }
         else if (plan.BuiltinLogUpload is { } url && store is not null)
         {
@@ -51,8 +59,15 @@ internal sealed class JobUploader(ToolRunner tools, ObjectStore? store, RunState
             catch (ObjectStoreException e) { error = e.Message; }
         }
         if (error is null) return;
-        await jobLog.AppendAsync($"Log upload error: {error}\n");
-        log.LogUploadFailed();
+        try
+        {
+            await jobLog.AppendAsync($"Log upload error: {error}\n");
+            log.LogUploadFailed();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            log.LogUploadFailedUnlogged(error, e.Message);
+        }
     }
 
     private void CountUpload(TransferStats stats)

@@ -16,4 +16,7 @@ internal static partial class UploadEvents
 
     [LoggerMessage(804, LogLevel.Warning, "the log upload failed; the reason is in the log")]
     public static partial void LogUploadFailed(this ILogger log);
+
+    [LoggerMessage(805, LogLevel.Warning, "the log upload failed ({Reason}), and that could not be added to the log: {AppendError}")]
+    public static partial void LogUploadFailedUnlogged(this ILogger log, string reason, string appendError);
 }

@@ -1,0 +1,133 @@
+using System.Text;
+using TrainLauncher.Tests.Support;
+
+namespace TrainLauncher.Tests.Output;
+
+/// <summary>
+/// Issue 12, the log path under faults: a full disk, a log removed under the launcher, a hung
+/// `dls-pipe`, a stalled stdout reader. None of them changes the command's status, loses the
+/// summary or the termination message, or stops stdout for longer than the bound.
+/// </summary>
+public class LogFaultSpecs
+{
+    private static LauncherRun Run(TempDir dir) => new LauncherRun(dir).Args("--termination-log", dir["termination"]);
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task On_a_full_disk_with_a_failing_log_upload_the_status_stays_and_the_termination_message_shows_the_real_last_line(bool viaPipeTool)
+    {
+        using var dir = new TempDir();
+        using var disk = new SmallTmpfs(dir["disk"]);
+        // STANDIN_OBS_ROOT is unset: the log upload fails, and its error cannot be appended either.
+        var run = Run(dir).Set("TRAINLAUNCHER_LOG_FILE", Path.Combine(disk.Path, "task.log"))
+            .Set("DLS_USE_UPLOADER", "1").Set("DLS_UPLOAD_LOG_OBS_DIR", "obs://bucket/logs");
+        if (!viaPipeTool) run.Args("--dls-pipe", "/nonexistent/dls-pipe");
+        // About 2 MB of lines into a 1 MiB disk, then the line that matters.
+        var result = await run.Args("--shell", "--",
+            "i=0; while [ $i -lt 60000 ]; do echo \"filler line $i of the output\"; i=$((i+1)); done; echo 'the real last line'").RunAsync();
+
+        StatusAssert.KeptToTheEnd(result, 0, dir["termination"]);
+        Assert.Single(result.Messages, l => l.Contains("warning: the job log stopped taking output") && l.Contains("No space left on device"));
+        Assert.Single(result.Messages, l => l.Contains("warning: the log upload failed") && l.Contains("No space left on device"));
+        // The memory holds what the log would: the real end, and the upload error it could not take.
+        Assert.Contains("filler line 59999 of the output\nthe real last line\nLog upload error: ", File.ReadAllText(dir["termination"]));
+        Assert.EndsWith("filler line 59999 of the output\nthe real last line\n", CommandOutput(result));
+    }
+
+    [Theory]
+    [InlineData("rm -rf \"$(dirname \"$LOG\")\"")]
+    [InlineData("rm -f \"$LOG\" && mkdir \"$LOG\"")]
+    public async Task A_log_removed_under_the_launcher_costs_one_warning_not_the_status(string removal)
+    {
+        using var dir = new TempDir();
+        var run = Run(dir);
+        var result = await run.Args("--shell", "--", $"echo before; LOG='{run.LogFile}'; {removal}; echo after; exit 3").RunAsync();
+
+        StatusAssert.KeptToTheEnd(result, 3, dir["termination"]);
+        Assert.Single(result.Messages, l => l.Contains("warning:") && l.Contains(run.LogFile));
+        Assert.EndsWith("last output:\nbefore\nafter\n", File.ReadAllText(dir["termination"]));
+        Assert.Equal("before\nafter\n", CommandOutput(result));
+    }
+
+    [Fact]
+    public async Task A_dls_pipe_that_takes_nothing_is_taken_over_while_stdout_keeps_flowing()
+    {
+        using var dir = new TempDir();
+        // 2 MB, a marker line, 2 MB: far more than a pipe holds, less than the recovery ring.
+        string part = string.Concat(Enumerable.Range(0, 70000).Select(i => $"line {i:D6} of a chatty job\n"));
+        var content = Encoding.ASCII.GetBytes(part + "MARKER\n" + part);
+        File.WriteAllBytes(dir["content"], content);
+        var run = Run(dir).Set("STANDIN_PIPE_STALL_AFTER", "1000").Set("STANDIN_PIPE_STALLED", dir["stalled"])
+            .Set("TRAINLAUNCHER_DLS_PIPE_STALL_SECONDS", "5").Dummy("cat", dir["content"]);
+
+        var result = await run.RunAsync(TimeSpan.FromSeconds(90));
+
+        Assert.Equal(0, result.ExitCode);
+        Assert.Equal(Hashes.Of(content), result.LogSha256);
+        Assert.Equal(part + "MARKER\n" + part, CommandOutput(result));
+        // The marker was on stdout before the launcher gave up on the tool: stdout did not wait for it.
+        var lines = result.Stdout.Split('\n');
+        int marker = Array.IndexOf(lines, "MARKER");
+        int takenOver = Array.FindIndex(lines, l => l.Contains("warning: dls-pipe took nothing for 5 s"));
+        Assert.True(marker >= 0 && takenOver > marker, $"marker at line {marker}, take-over at {takenOver}");
+        Assert.False(Alive(int.Parse(File.ReadAllText(dir["stalled"]).Trim())), "the hung dls-pipe outlived the launcher");
+    }
+
+    [Fact]
+    public async Task Launcher_messages_never_wait_for_a_stalled_stdout_reader_so_the_grace_still_ends_in_SIGKILL()
+    {
+        using var dir = new TempDir();
+        File.WriteAllBytes(dir["big"], new byte[4 << 20]);
+        var run = Run(dir).Args("--stop-grace", "1", "--shell", "--",
+            $"trap '' TERM; echo $$ > {dir["pid"]}; exec {Repo.Python} {Repo.Dummy} cat {dir["big"]}");
+        using var launcher = run.Start(); // its stdout is a pipe this test does not read yet
+        try
+        {
+            launcher.StandardInput.Close();
+            var stderr = launcher.StandardError.ReadToEndAsync();
+            await Wait.Until(() => File.Exists(dir["pid"]) && File.ReadAllText(dir["pid"]).EndsWith('\n'), "the command started");
+            int command = int.Parse(File.ReadAllText(dir["pid"]).Trim());
+            await Wait.Until(() => WritingStdout(launcher.Id), "the launcher blocked on its stdout");
+
+            Wait.Signal(launcher.Id, "TERM"); // the command ignores it: only SIGKILL after 1 s ends it
+            await Wait.Until(() => !Alive(command), "the command killed when the grace ran out");
+
+            string stdout = await launcher.StandardOutput.ReadToEndAsync();
+            await launcher.WaitForExitAsync();
+            await stderr;
+            Assert.Equal(137, launcher.ExitCode);
+            Assert.Contains("did not stop within 1 s: sending SIGKILL", stdout);
+        }
+        finally
+        {
+            if (!launcher.HasExited) launcher.Kill(entireProcessTree: true);
+        }
+    }
+
+    /// <summary>stdout without the launcher's own lines: the command's bytes (all end in newlines here).</summary>
+    private static string CommandOutput(LauncherResult result) =>
+        string.Concat(result.Stdout.Split('\n').SkipLast(1).Where(l => !l.StartsWith("[trainlauncher]", StringComparison.Ordinal)).Select(l => l + "\n"));
+
+    private static bool Alive(int pid)
+    {
+        try { return File.ReadAllText($"/proc/{pid}/stat").Split(") ")[1][0] != 'Z'; }
+        catch (IOException) { return false; }
+    }
+
+    /// <summary>A thread of <paramref name="pid"/> is inside write(1, ...), tee(_, 1, ...) or
+    /// splice(_, _, 1, ...): blocked on stdout (/proc/PID/task/TID/syscall).</summary>
+    private static bool WritingStdout(int pid)
+    {
+        foreach (var task in Directory.EnumerateDirectories($"/proc/{pid}/task"))
+        {
+            string[] call;
+            try { call = File.ReadAllText(Path.Combine(task, "syscall")).Split(' '); }
+            catch (IOException) { continue; }
+            if (call.Length < 4) continue;
+            if ((call[0], call[1]) is ("1", "0x1") || (call[0], call[2]) is ("276", "0x1") || (call[0], call[3]) is ("275", "0x1"))
+                return true;
+        }
+        return false;
+    }
+}
