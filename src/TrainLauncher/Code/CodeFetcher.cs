@@ -40,7 +40,7 @@ internal sealed class CodeFetcher(ToolRunner tools, ConsoleGate console, ObjectS
         catch (FetchFailure failure)
         {
             string text = $"App download error: {failure.Output}\n";
-            await jobLog.AppendAsync(text);
+            await jobLog.AppendAsync(text, log);
             console.WriteMessage(text);
             log.FetchFailed(ExitCodes.FetchFailed);
             return false;

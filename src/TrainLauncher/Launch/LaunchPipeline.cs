@@ -104,7 +104,8 @@ internal sealed class LaunchPipeline(
         // As run_train.sh: once the log exists it is uploaded, whatever ended the run — it says why.
         if (plan is not null && jobLog is not null)
             await KeepingStatusAsync("the log upload", () => uploader.UploadLogAsync(plan, jobLog), status, secrets);
-        store?.Dispose();
+        try { store?.Dispose(); }
+        catch (Exception e) { FailedAfterCommand("closing the object store", e, status, secrets); }
         runEnd.Finish(status, reason, secrets, jobLog);
     }
 
@@ -121,7 +122,7 @@ internal sealed class LaunchPipeline(
     }
 
     private void FailedAfterCommand(string step, Exception e, int status, SecretSet secrets) =>
-        log.StepFailedKeepingStatus(step, secrets.Mask($"{e.GetType().Name}: {e.Message}"), status);
+        log.StepFailedKeepingStatus(step, OneLine.Escape(secrets.Mask($"{e.GetType().Name}: {e.Message}")), status);
 
     private SecretDecryptor Decryptor() => new(_tools, options.Tools);
 

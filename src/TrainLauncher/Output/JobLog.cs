@@ -104,19 +104,25 @@ internal sealed class JobLog
         return file;
     }
 
-    /// <summary>`dls-pipe LOG append` with the text on stdin, or a direct append.</summary>
+    /// <summary>`dls-pipe LOG append` with the text on stdin, or a direct append; a tool that
+    /// hangs is ended after the stall limit (as during the run) and the file gets the text directly.</summary>
     /// <exception cref="IOException">the text could not be added to the file (a full disk)</exception>
-    public async Task AppendAsync(string text)
+    public async Task AppendAsync(string text, ILogger log)
     {
         // In memory first: the termination message shows it even when the disk cannot take it.
         Recent.Append(Encoding.UTF8.GetBytes(text));
         if (_path.Length == 0) return;
         if (_pipeTool is not null)
         {
+            using var bound = new CancellationTokenSource(_pipeStallLimit);
             try
             {
-                var result = await _tools.RunAsync(_pipeTool, [_path, "append"], CancellationToken.None, stdin: text);
+                var result = await _tools.RunAsync(_pipeTool, [_path, "append"], bound.Token, stdin: text);
                 if (result.Succeeded) return;
+            }
+            catch (OperationCanceledException) when (bound.IsCancellationRequested)
+            {
+                log.PipeToolHung(_pipeStallLimit.TotalSeconds, _path);
             }
             catch (Exception e) when (e is Win32Exception or InvalidOperationException)
             {

@@ -19,17 +19,33 @@ internal sealed class RunEnd(LaunchOptions options, RunState state, ILogger log,
         var endedIn = state.Phase;
         state.Phase = LaunchPhase.Done;
         state.ExitCode = status;
-        log.ExitStatus(status);
         if (state.CommandPid != 0) state.Report.PeakRssBytes = RunSummary.PeakChildRss();
         reason ??= state.StoppedAsHungAfter is { } silence
             ? string.Create(System.Globalization.CultureInfo.InvariantCulture,
                 $"the command hung: no output for {silence:0.###} s (--no-output-timeout), stopped by --no-output-action stop; it ended with {state.Report.CommandEnd}")
             : state.Report.CommandEnd is { } end ? $"the command ended with {end}" : "the launcher finished";
-        var (tail, whole) = jobLog?.ReadTail(TerminationMessage.TailBytesToRead(secrets)) ?? ([], true);
-        string message = TerminationMessage.Compose(status, endedIn, reason, tail, whole, secrets);
-        TerminationLog.Write(options.TerminationLog, message, log);
-        RunSummary.Print(state, log, status);
+        // Recorded first, and nothing below may throw: a message that cannot be written is a
+        // warning, never a 125 in place of the run's status, and never skips the other message.
         outcome.Record(status, endedIn, reason);
+        log.ExitStatus(status);
+        Keeping("the termination message", status, secrets, () =>
+        {
+            var (tail, whole) = jobLog?.ReadTail(TerminationMessage.TailBytesToRead(secrets)) ?? ([], true);
+            TerminationLog.Write(options.TerminationLog, TerminationMessage.Compose(status, endedIn, reason, tail, whole, secrets), log);
+        });
+        Keeping("the run summary", status, secrets, () => RunSummary.Print(state, log, status));
+    }
+
+    private void Keeping(string step, int status, SecretSet secrets, Action write)
+    {
+        try
+        {
+            write();
+        }
+        catch (Exception e)
+        {
+            log.StepFailedKeepingStatus(step, OneLine.Escape(secrets.Mask($"{e.GetType().Name}: {e.Message}")), status);
+        }
     }
 
     /// <summary>`plan` printed what a run would do: nothing ran, status 0.</summary>

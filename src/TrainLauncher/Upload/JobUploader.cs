@@ -61,7 +61,7 @@ internal sealed class JobUploader(ToolRunner tools, ObjectStore? store, RunState
         if (error is null) return;
         try
         {
-            await jobLog.AppendAsync($"Log upload error: {error}\n");
+            await jobLog.AppendAsync($"Log upload error: {error}\n", log);
             log.LogUploadFailed();
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)

@@ -5,7 +5,7 @@ namespace TrainLauncher.Tests.Output;
 
 /// <summary>
 /// Issue 12, the log path under faults: a full disk, a log removed under the launcher, a hung
-/// `dls-pipe`. None of them changes the command's status, loses the summary or the termination
+/// `dls-pipe` (during the run or in `append`). None of them changes the command's status, loses the summary or the termination
 /// message, or stops stdout for longer than the bound. (A stalled stdout reader and the stop
 /// timer: Supervision/SupervisionSpecs.)
 /// </summary>
@@ -73,6 +73,20 @@ public class LogFaultSpecs
         int takenOver = Array.FindIndex(lines, l => l.Contains("warning: dls-pipe took nothing for 5 s"));
         Assert.True(marker >= 0 && takenOver > marker, $"marker at line {marker}, take-over at {takenOver}");
         Assert.False(Alive(int.Parse(File.ReadAllText(dir["stalled"]).Trim())), "the hung dls-pipe outlived the launcher");
+    }
+
+    [Fact]
+    public async Task A_dls_pipe_append_that_hangs_is_ended_and_the_log_upload_error_still_reaches_the_log()
+    {
+        using var dir = new TempDir();
+        // STANDIN_OBS_ROOT is unset: the log upload fails, and `dls-pipe LOG append` then hangs.
+        var run = Run(dir).Set("STANDIN_PIPE_APPEND_HANG", "1").Set("TRAINLAUNCHER_DLS_PIPE_STALL_SECONDS", "2")
+            .Set("DLS_USE_UPLOADER", "1").Set("DLS_UPLOAD_LOG_OBS_DIR", "obs://bucket/logs");
+        var result = await run.Args("--shell", "--", "echo trained").RunAsync(TimeSpan.FromSeconds(90));
+
+        StatusAssert.KeptToTheEnd(result, 0, dir["termination"]);
+        Assert.Single(result.Messages, l => l.Contains("warning: dls-pipe took nothing for 2 s"));
+        Assert.StartsWith("trained\nLog upload error: ", result.Log);
     }
 
     /// <summary>stdout without the launcher's own lines: the command's bytes (all end in newlines here).</summary>
