@@ -40,7 +40,15 @@ internal sealed class CodeFetcher(ToolRunner tools, ConsoleGate console, ObjectS
         catch (FetchFailure failure)
         {
             string text = $"App download error: {failure.Output}\n";
-            await jobLog.AppendAsync(text, log);
+            try
+            {
+                await jobLog.AppendAsync(text, log);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // A full disk: the status stays the fetch's, the text is on stdout and in the termination message.
+                log.LogStopped(e.Message);
+            }
             console.WriteMessage(text);
             log.FetchFailed(ExitCodes.FetchFailed);
             return false;

@@ -37,6 +37,23 @@ public class LogFaultSpecs
     }
 
     [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task On_a_full_disk_a_failed_fetch_keeps_127_and_its_reason_reaches_the_termination_message(bool viaPipeTool)
+    {
+        using var dir = new TempDir();
+        using var disk = new SmallTmpfs(dir["disk"]);
+        disk.Fill();
+        var run = Run(dir).Set("TRAINLAUNCHER_LOG_FILE", Path.Combine(disk.Path, "task.log")).Set("DLS_APP_URL", dir["missing-code"]);
+        if (!viaPipeTool) run.Args("--dls-pipe", "/nonexistent/dls-pipe");
+        var result = await run.Args("--shell", "--", "echo never").RunAsync();
+
+        StatusAssert.KeptToTheEnd(result, 127, dir["termination"]);
+        Assert.Single(result.Messages, l => l.Contains("warning: the job log stopped taking output") && l.Contains("No space left on device"));
+        Assert.Contains("last output:\nApp download error: ", File.ReadAllText(dir["termination"]));
+    }
+
+    [Theory]
     [InlineData("rm -rf \"$(dirname \"$LOG\")\"")]
     [InlineData("rm -f \"$LOG\" && mkdir \"$LOG\"")]
     public async Task A_log_removed_under_the_launcher_costs_one_warning_not_the_status(string removal)
