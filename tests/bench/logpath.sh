@@ -8,8 +8,12 @@
 # Prints Markdown on stdout; progress on stderr.
 set -euo pipefail
 
+usage() { echo "usage: tests/bench/logpath.sh [SIZE (e.g. 256M)] [ROUNDS]" >&2; exit 2; }
+[ $# -le 2 ] || usage
 size=${1:-256M}
 runs=${2:-7}
+[[ $size =~ ^[0-9]+[KMG]?$ ]] || usage
+[[ $runs =~ ^[1-9][0-9]*$ ]] || usage
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 bash "$here/setup.sh"
