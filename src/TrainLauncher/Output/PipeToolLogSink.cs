@@ -21,9 +21,9 @@ namespace TrainLauncher.Output;
 /// </summary>
 internal sealed unsafe class PipeToolLogSink : ILogSink
 {
-    /// <summary>The recovery margin plus 2 MiB of backlog for a slow tool: 4 MiB (8 before) keeps
-    /// the launcher's peak RSS within issue 13's 24 MiB.</summary>
-    public const int RingSize = 4 << 20;
+    /// <summary>The recovery margin plus 1 MiB of backlog for a slow tool (whose own pipe holds
+    /// another 1 MiB): 3 MiB (8 before) keeps the launcher's peak RSS within issue 13's 24 MiB.</summary>
+    public const int RingSize = 3 << 20;
     /// <summary>Hidden, for tests: the stall limit in seconds instead of 30.</summary>
     public const string StallVariable = "TRAINLAUNCHER_DLS_PIPE_STALL_SECONDS";
 

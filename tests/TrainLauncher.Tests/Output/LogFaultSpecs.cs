@@ -72,7 +72,8 @@ public class LogFaultSpecs
     public async Task A_dls_pipe_that_takes_nothing_is_taken_over_while_stdout_keeps_flowing()
     {
         using var dir = new TempDir();
-        // 1.9 MB, a marker line, 1.9 MB: far more than a pipe holds, less than the ring (4 MiB).
+        // 1.9 MB, a marker line, 1.9 MB: far more than a pipe holds. The marker is within what the
+        // pump reads before the ring would overwrite bytes the tool never took (its 1 MiB pipe + 1 MiB).
         string part = string.Concat(Enumerable.Range(0, 70000).Select(i => $"line {i:D6} of a chatty job\n"));
         var content = Encoding.ASCII.GetBytes(part + "MARKER\n" + part);
         File.WriteAllBytes(dir["content"], content);
