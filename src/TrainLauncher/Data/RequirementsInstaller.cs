@@ -64,7 +64,7 @@ internal sealed class RequirementsInstaller(ToolRunner tools, ConsoleGate consol
         }
         string output;
         lock (kept) output = kept.ToString();
-        await jobLog.AppendAsync(output);
+        await jobLog.AppendAsync(output, log);
         if (!result.Succeeded)
             throw LaunchFailure.Setup($"cannot install {OneLine.Escape(file)}: pip exited with status {result.ExitCode}: {OneLine.Escape(LastError(output))}");
         log.RequirementsInstalled(OneLine.Escape(file), clock.Elapsed.TotalSeconds);
