@@ -39,6 +39,9 @@ internal static class ClusterLayout
             // For one-process-per-node programs (init_method="env://"); torchrun replaces them per worker.
             new("WORLD_SIZE", Text(position.NodeCount)),
             new("RANK", Text(position.NodeRank)),
+            // The single process is the node's only local worker; torchrun and --per-device set their own.
+            new("LOCAL_RANK", "0"),
+            new("LOCAL_WORLD_SIZE", "1"),
             // torchrun reads its options from PET_<OPTION>, so a bare `torchrun train.py` joins the job.
             new("PET_NNODES", Text(position.NodeCount)),
             new("PET_NODE_RANK", Text(position.NodeRank)),

@@ -19,7 +19,7 @@ public sealed class ClusterLayoutSpecs
         Assert.Equal(
             [
                 "MASTER_ADDR=127.0.0.1", "MASTER_PORT=29500", "NNODES=1", "NODE_RANK=0", "NPROC_PER_NODE=1",
-                "WORLD_SIZE=1", "RANK=0", "PET_NNODES=1", "PET_NODE_RANK=0", "PET_NPROC_PER_NODE=1",
+                "WORLD_SIZE=1", "RANK=0", "LOCAL_RANK=0", "LOCAL_WORLD_SIZE=1", "PET_NNODES=1", "PET_NODE_RANK=0", "PET_NPROC_PER_NODE=1",
                 "PET_MASTER_ADDR=127.0.0.1", "PET_MASTER_PORT=29500",
             ],
             plan.Set.Select(v => $"{v.Key}={v.Value}"));
@@ -137,6 +137,8 @@ public sealed class ClusterLayoutSpecs
     [InlineData("PET_NNODES=1:2", "PET_NNODES", "NNODES=2")]
     [InlineData("PET_MASTER_PORT=4444", "PET_MASTER_PORT", "MASTER_PORT=6000")]
     [InlineData("TF_CONFIG={}", "TF_CONFIG", "NNODES=2")]
+    [InlineData("LOCAL_RANK=3", "LOCAL_RANK", "LOCAL_WORLD_SIZE=1")]
+    [InlineData("LOCAL_WORLD_SIZE=8", "LOCAL_WORLD_SIZE", "LOCAL_RANK=0")]
     public void Values_already_set_win_and_are_mirrored(string user, string kept, string mirrored)
     {
         var env = $"DLS_TASK_INDEX=1 DLS_TASK_NUMBER=2 BATCH_CUSTOM0_HOSTS=a:6000 BATCH_CUSTOM1_HOSTS=b:6000 {user}";

@@ -51,6 +51,8 @@ public sealed class ClusterWiringSpecs : IDisposable
         Assert.Equal("1", env["NPROC_PER_NODE"]);
         Assert.Equal("1", env["WORLD_SIZE"]);
         Assert.Equal("0", env["RANK"]);
+        Assert.Equal("0", env["LOCAL_RANK"]);
+        Assert.Equal("1", env["LOCAL_WORLD_SIZE"]);
         Assert.Equal("127.0.0.1", env["PET_MASTER_ADDR"]);
         Assert.Equal("29500", env["PET_MASTER_PORT"]);
         Assert.Equal("1", env["PET_NNODES"]);
@@ -88,6 +90,18 @@ public sealed class ClusterWiringSpecs : IDisposable
         Assert.Contains(
             $"[trainlauncher] cluster: node 1 of 2 (from DLS_TASK_INDEX, DLS_TASK_NUMBER, BATCH_CUSTOM<i>_HOSTS), master localhost:{port}, 1 process(es) per node",
             result.Messages);
+    }
+
+    [Fact]
+    public async Task A_LOCAL_RANK_already_set_is_kept_for_the_single_process()
+    {
+        var result = await Run("LOCAL_RANK=5 LOCAL_WORLD_SIZE=6").Dummy("env").RunAsync();
+
+        Assert.Equal(0, result.ExitCode);
+        var env = CommandEnv(result);
+        Assert.Equal("5", env["LOCAL_RANK"]);
+        Assert.Equal("6", env["LOCAL_WORLD_SIZE"]);
+        Assert.Contains("[trainlauncher] cluster: keeps LOCAL_RANK=5 (already set)", result.Messages);
     }
 
     [Fact]
@@ -192,6 +206,8 @@ public sealed class ClusterWiringSpecs : IDisposable
         var lines = result.Stdout.Split('\n');
         Assert.Contains($"cluster: node 1 of 2 (from DLS_TASK_INDEX, DLS_TASK_NUMBER, BATCH_CUSTOM<i>_HOSTS), master localhost:{port}, 1 process(es) per node", lines);
         Assert.Contains("cluster: sets NODE_RANK=1", lines);
+        Assert.Contains("cluster: sets LOCAL_RANK=0", lines);
+        Assert.Contains("cluster: sets LOCAL_WORLD_SIZE=1", lines);
         Assert.Contains($"cluster: sets PET_MASTER_PORT={port}", lines);
         Assert.Contains($"cluster: sets TRAINLAUNCHER_HOSTFILE={_dir["tmp"]}/trainlauncher-hostfile-1", lines);
         Assert.Contains("accelerators: NVIDIA none; Ascend none", lines);
