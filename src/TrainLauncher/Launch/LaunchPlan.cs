@@ -37,6 +37,10 @@ internal sealed record LaunchPlan
     public required AcceleratorVisibility Accelerators { get; init; }
     public GpuRestriction? Gpus { get; init; }
     public required ClusterPlan Cluster { get; init; }
+    /// <summary>TORCHELASTIC_ERROR_FILE as the command gets it, read when the command fails.</summary>
+    public required string ErrorFile { get; init; }
+    /// <summary>True when the launcher chose <see cref="ErrorFile"/> (so a stale one of an earlier run is removed).</summary>
+    public bool ErrorFileIsOurs { get; init; }
     /// <summary>True when any transfer uses the built-in object-storage client.</summary>
     public bool NeedsObjectStore => Code is CodeSource.ObjectStore || Data?.Source is CodeSource.ObjectStore
         || Checkpoints is not null || BuiltinLogUpload is not null || OutputUpload is not null;

@@ -1,5 +1,6 @@
 using TrainLauncher.Cluster;
 using TrainLauncher.Code;
+using TrainLauncher.Reporting;
 using TrainLauncher.Secrets;
 using TrainLauncher.Storage;
 using TrainLauncher.Tools;
@@ -41,6 +42,10 @@ internal sealed class LaunchPlanner(LaunchOptions options, IReadOnlyDictionary<s
             Path.Combine(Path.GetTempPath(), $"trainlauncher-hostfile-{settings.TaskIndex}"), options.TfPort);
         if (gpus is not null) environment.Set(gpus.Variable, gpus.Value);
         foreach (var (name, value) in cluster.Set) environment.Set(name, value);
+        // torch's @record writes the failure there; torchrun copies its first failed worker's file.
+        string? userErrorFile = environment.Get(ElasticErrorFile.Variable) is { Length: > 0 } given ? given : null;
+        string errorFile = Path.GetFullPath(userErrorFile ?? ElasticErrorFile.DefaultPath(settings.JobDir, settings.TaskIndex), settings.JobDir);
+        if (userErrorFile is null) environment.Set(ElasticErrorFile.Variable, errorFile);
 
         var code = CodeSource.Resolve(settings.AppUrl, settings.UseDownloader, downloader, options.Downloader, cwd);
         var argv = options.Shell ? ["/bin/sh", "-c", string.Join(' ', options.Command)] : options.Command;
@@ -63,6 +68,8 @@ internal sealed class LaunchPlanner(LaunchOptions options, IReadOnlyDictionary<s
             Accelerators = accelerators,
             Gpus = gpus,
             Cluster = cluster,
+            ErrorFile = errorFile,
+            ErrorFileIsOurs = userErrorFile is null,
             Stdbuf = options.NoStdbuf ? null : tools.Find("stdbuf"),
             Argv = argv,
         };

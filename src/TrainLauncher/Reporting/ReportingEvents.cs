@@ -45,6 +45,9 @@ internal static partial class ReportingEvents
     [LoggerMessage(215, LogLevel.Information, "  {Item,-12} {Value}")]
     public static partial void SummaryExitStatus(this ILogger log, string item, string value, int Status);
 
+    [LoggerMessage(216, LogLevel.Information, "  {Item,-12} {Value}")]
+    public static partial void SummaryRootCause(this ILogger log, string item, string value);
+
     [LoggerMessage(220, LogLevel.Warning, "cannot write the termination message to {Path} (--termination-log): {Reason}")]
     public static partial void TerminationLogFailed(this ILogger log, string path, string reason);
 }

@@ -31,7 +31,7 @@ internal sealed class RunEnd(LaunchOptions options, RunState state, ILogger log,
         Keeping("the termination message", status, secrets, () =>
         {
             var (tail, whole) = jobLog?.ReadTail(TerminationMessage.TailBytesToRead(secrets)) ?? ([], true);
-            TerminationLog.Write(options.TerminationLog, TerminationMessage.Compose(status, endedIn, reason, tail, whole, secrets), log);
+            TerminationLog.Write(options.TerminationLog, TerminationMessage.Compose(status, endedIn, reason, tail, whole, secrets, state.Report.RootCause), log);
         });
         Keeping("the run summary", status, secrets, () => RunSummary.Print(state, log, status));
     }

@@ -27,4 +27,6 @@ internal sealed class RunReport
     public long? PeakRssBytes { get; set; }
     /// <summary>How the command ended ("exit status 1", "signal SIGKILL"), when it ran.</summary>
     public string? CommandEnd { get; set; }
+    /// <summary>The failed command's root cause from torchrun's error file, when there is one.</summary>
+    public RootCause? RootCause { get; set; }
 }

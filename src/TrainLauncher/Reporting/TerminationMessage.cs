@@ -19,14 +19,20 @@ internal static class TerminationMessage
 {
     public const int MaxBytes = 4096;
     private const int MaxHeadBytes = 1024;
+    private const int MaxRootCauseBytes = 2048;
 
     /// <summary>How many output bytes to read back: enough to fill the message after masking.</summary>
     public static int TailBytesToRead(SecretSet secrets) =>
         MaxBytes * 2 + secrets.Values.Select(v => Encoding.UTF8.GetByteCount(v.Value)).DefaultIfEmpty(0).Max();
 
-    public static string Compose(int status, LaunchPhase phase, string reason, ReadOnlySpan<byte> tail, bool tailIsWholeOutput, SecretSet secrets)
+    public static string Compose(int status, LaunchPhase phase, string reason, ReadOnlySpan<byte> tail, bool tailIsWholeOutput, SecretSet secrets,
+        RootCause? rootCause = null)
     {
         string head = Truncate(secrets.Mask(OneLine($"exit status {status} (phase {RunState.Name(phase)}): {reason}")), MaxHeadBytes) + "\n";
+        // The root cause right under the status: it is what a reader of `kubectl describe` needs first.
+        // Its lines are masked and escaped already.
+        if (rootCause is not null)
+            head += Truncate(rootCause.Describe().TrimEnd('\n'), MaxRootCauseBytes) + "\n";
         if (tail.IsEmpty) return head;
 
         var lines = secrets.Mask(Encoding.UTF8.GetString(tail)).Split('\n').ToList();

@@ -30,6 +30,8 @@ internal sealed class CommandRunner(LaunchOptions options, ConsoleGate console, 
         using var sink = jobLog.OpenSink(log);
         var pump = new OutputPump(console, sink, jobLog.Recent, log);
         var supervisor = new CommandSupervisor(signals, TimeSpan.FromSeconds(options.StopGraceSeconds), log);
+        if (plan.ErrorFileIsOurs) ElasticErrorFile.RemoveStale(plan.ErrorFile);
+        var startedAt = DateTime.UtcNow;
         SpawnedCommand command;
         try
         {
@@ -47,6 +49,8 @@ internal sealed class CommandRunner(LaunchOptions options, ConsoleGate console, 
         var exit = await supervisor.WaitAsync();
         state.Running = null;
         state.CommandEnded(exit);
+        if (exit.ExitStatus != 0)
+            state.Report.RootCause = ElasticErrorFile.Read(plan.ErrorFile, startedAt, secrets);
         // Before the drain: once nothing of the command is left, the pipe reaches end of data.
         supervisor.EndLeftovers();
         pump.Drain();

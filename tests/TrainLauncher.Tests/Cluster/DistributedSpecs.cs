@@ -142,7 +142,7 @@ public sealed class DistributedSpecs(ITestOutputHelper output) : IDisposable
     }
 
     /// <summary>Debian's torch for /usr/bin/python3: installed by tests/setup/torch.sh when missing.</summary>
-    private static void EnsureTorch()
+    internal static void EnsureTorch()
     {
         if (Exec(Repo.Python, "-c", "import torch").Code == 0) return;
         var (code, text) = Exec("bash", Path.Combine(Repo.Root, "tests/setup/torch.sh"));
