@@ -4,7 +4,7 @@
 #
 #   bash tests/fuzz/run.sh [--minutes N] [--build-only] [TARGET...]
 #
-# Targets: options cluster listing image health (default: all), each for N minutes (default 10),
+# Targets: options cluster listing image health ranktable errorfile (default: all), each for N minutes (default 10),
 # one after another, from the seeds in corpus/TARGET with the words in dict/TARGET.dict. Ends
 # with one line per target: executions, time, crashes and hangs (distinct causes listed below
 # it, replayed on the uninstrumented build). Findings stay in tests/fuzz/.work/findings/TARGET
@@ -21,7 +21,7 @@ while [ $# -gt 0 ]; do
     *) targets+=("$1"); shift ;;
   esac
 done
-[ ${#targets[@]} -gt 0 ] || targets=(options cluster listing image health)
+[ ${#targets[@]} -gt 0 ] || targets=(options cluster listing image health ranktable errorfile)
 
 project="$here/TrainLauncher.Fuzz"
 work="${FUZZ_WORK:-$here/.work}" # FUZZ_WORK: another folder, for a second run beside this one

@@ -36,7 +36,7 @@ internal sealed record AcceleratorVisibility(DeviceSet Nvidia, DeviceSet Ascend)
                 : $"--gpus {OneLine.Escape(gpus)}: index {outOfRange} is out of range, {devices.Describe()}; use 0..{devices.Count - 1}");
 
         var value = string.Join(',', indexes.Select(devices.RuntimeId));
-        return new GpuRestriction(devices.RuntimeVariable, value, indexes.Count);
+        return new GpuRestriction(devices.RuntimeVariable, value, indexes.Count, indexes.Select(i => devices.Ids[i]).ToList());
     }
 
     public IEnumerable<string> Describe()

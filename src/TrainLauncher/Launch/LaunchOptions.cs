@@ -19,6 +19,8 @@ internal sealed record LaunchOptions
     /// <summary>--gpus: indexes into the visible accelerators; null = all of them.</summary>
     public string? Gpus { get; init; }
     public int TfPort { get; init; } = 2222;
+    /// <summary>--rank-table: write an HCCL rank table for a multi-node Ascend job without RANK_TABLE_FILE.</summary>
+    public Cluster.RankTableMode RankTable { get; init; } = Cluster.RankTableMode.Auto;
     public double WaitHostsSeconds { get; init; } = 600;
     /// <summary>Where /dev/nvidia* and /dev/davinci* are counted (tests point it elsewhere).</summary>
     public string DeviceDir { get; init; } = "/dev";

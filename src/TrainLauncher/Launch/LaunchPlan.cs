@@ -37,6 +37,7 @@ internal sealed record LaunchPlan
     public required AcceleratorVisibility Accelerators { get; init; }
     public GpuRestriction? Gpus { get; init; }
     public required ClusterPlan Cluster { get; init; }
+    public required RankTablePlan RankTable { get; init; }
     /// <summary>TORCHELASTIC_ERROR_FILE as the command gets it, read when the command fails.</summary>
     public required string ErrorFile { get; init; }
     /// <summary>True when the launcher chose <see cref="ErrorFile"/> (so a stale one of an earlier run is removed).</summary>

@@ -42,6 +42,8 @@ internal sealed class LaunchPlanner(LaunchOptions options, IReadOnlyDictionary<s
             Path.Combine(Path.GetTempPath(), $"trainlauncher-hostfile-{settings.TaskIndex}"), options.TfPort);
         if (gpus is not null) environment.Set(gpus.Variable, gpus.Value);
         foreach (var (name, value) in cluster.Set) environment.Set(name, value);
+        var rankTable = PlanRankTable(settings, accelerators, gpus, cluster);
+        foreach (var (name, value) in rankTable.Set) environment.Set(name, value);
         // torch's @record writes the failure there; torchrun copies its first failed worker's file.
         string? userErrorFile = environment.Get(ElasticErrorFile.Variable) is { Length: > 0 } given ? given : null;
         string errorFile = Path.GetFullPath(userErrorFile ?? ElasticErrorFile.DefaultPath(settings.JobDir, settings.TaskIndex), settings.JobDir);
@@ -68,11 +70,40 @@ internal sealed class LaunchPlanner(LaunchOptions options, IReadOnlyDictionary<s
             Accelerators = accelerators,
             Gpus = gpus,
             Cluster = cluster,
+            RankTable = rankTable,
             ErrorFile = errorFile,
             ErrorFileIsOurs = userErrorFile is null,
             Stdbuf = options.NoStdbuf ? null : tools.Find("stdbuf"),
             Argv = argv,
         };
+    }
+
+    private RankTablePlan PlanRankTable(JobSettings settings, AcceleratorVisibility accelerators, GpuRestriction? gpus, ClusterPlan cluster)
+    {
+        var devices = accelerators.Primary;
+        var hosts = PlatformLayout.Read(launcherEnvironment).Hosts;
+        string source = devices.Describe() + (options.Gpus is { } g ? $" and --gpus {g}" : "");
+        return RankTables.Plan(launcherEnvironment, options.RankTable, devices == accelerators.Ascend && devices.Count > 0,
+            gpus?.DeviceIds ?? devices.Ids, source, cluster.Position, hosts, LocalNames(hosts, cluster.Position.NodeRank),
+            Path.Combine(settings.JobDir, $"rank-table-{settings.TaskIndex}.json"));
+    }
+
+    /// <summary>What a rank table's server_id may call this node: its host in the platform's list, its host name, its addresses.</summary>
+    private IReadOnlyCollection<string> LocalNames(IReadOnlyList<HostEntry> hosts, int nodeRank)
+    {
+        var names = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        if (nodeRank < hosts.Count) names.Add(hosts[nodeRank].Host);
+        if (launcherEnvironment.GetValueOrDefault("HOSTNAME") is { Length: > 0 } hostname) names.Add(hostname);
+        try
+        {
+            names.Add(System.Net.Dns.GetHostName());
+            foreach (var nic in System.Net.NetworkInformation.NetworkInterface.GetAllNetworkInterfaces())
+                foreach (var address in nic.GetIPProperties().UnicastAddresses)
+                    if (!System.Net.IPAddress.IsLoopback(address.Address)) names.Add(address.Address.ToString());
+        }
+        catch (System.Net.NetworkInformation.NetworkInformationException) { } // names from the host list still count
+        catch (System.Net.Sockets.SocketException) { }
+        return names;
     }
 
     /// <summary>The built-in client's settings, from the command's environment after decryption

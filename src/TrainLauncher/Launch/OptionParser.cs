@@ -37,6 +37,8 @@ internal static class OptionParser
             (o, v, s) => o with { Gpus = v.Length > 0 ? v : throw LaunchFailure.Setup($"{s} needs a list of device indexes like 0,2") }),
         new("tf-port", false, "TF_CONFIG port for hosts listed without one (default 2222)",
             (o, v, s) => o with { TfPort = NonZeroPort(v, s) }),
+        new("rank-table", false, "auto: write an HCCL rank table for a multi-node Ascend job without RANK_TABLE_FILE; off: never (default auto)",
+            (o, v, s) => o with { RankTable = RankTableChoice(v, s) }),
         new("wait-hosts", false, "seconds to wait for the master's name to resolve (default 600)",
             (o, v, s) => o with { WaitHostsSeconds = Seconds(v, s) }),
         new("device-dir", false, "where /dev/nvidiaN and /dev/davinciN are counted (default /dev)",
@@ -216,6 +218,13 @@ internal static class OptionParser
         : value.ToLowerInvariant() == "auto" ? "auto"
         : !value.Contains('\0') ? value
         : throw LaunchFailure.Setup($"{source} must be a directory, auto or off, got '{OneLine.Escape(value)}'");
+
+    private static Cluster.RankTableMode RankTableChoice(string value, string source) => value.ToLowerInvariant() switch
+    {
+        "auto" => Cluster.RankTableMode.Auto,
+        "off" => Cluster.RankTableMode.Off,
+        _ => throw LaunchFailure.Setup($"{source} must be auto or off, got '{OneLine.Escape(value)}'"),
+    };
 
     private static string Tool(string value, string source) =>
         value.Length > 0 && !value.Contains('\0')

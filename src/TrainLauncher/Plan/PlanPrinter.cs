@@ -42,7 +42,7 @@ internal static class PlanPrinter
             : plan.BuiltinLogUpload is { } logUrl ? $"built-in client {s.LogFile} -> {logUrl}" : "no");
         Line("output upload:", plan.OutputUpload is { } output ? $"built-in client {output.Dir}/ -> {output.Url} (after any end of the command)" : "no");
         if (storage is not null) Line("object store:", storage.Describe());
-        foreach (var line in plan.Accelerators.Describe().Concat(plan.Cluster.Describe())) text.Append(line).Append('\n');
+        foreach (var line in plan.Accelerators.Describe().Concat(plan.Cluster.Describe()).Concat(plan.RankTable.Describe())) text.Append(line).Append('\n');
         if (plan.Gpus is { } gpus) Line("--gpus:", $"{gpus.Variable}={gpus.Value}");
         Line("stdio:", plan.Stdbuf is null ? "as the command sets it" : $"line-buffered via {plan.Stdbuf}");
         Line("argv:", secrets.Mask(Quote(plan.Argv)));

@@ -21,6 +21,7 @@ internal static class RunHeader
         var devices = plan.Accelerators;
         log.HeaderAccelerators(devices.Nvidia.Describe(), devices.Ascend.Describe(), devices.Nvidia.Count, devices.Ascend.Count);
         plan.Cluster.Report(log);
+        plan.RankTable.Report(log);
         if (plan.Gpus is { } gpus) log.HeaderGpus(gpus.Variable, gpus.Value);
     }
 }

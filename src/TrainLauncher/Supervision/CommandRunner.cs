@@ -22,6 +22,7 @@ internal sealed class CommandRunner(LaunchOptions options, ConsoleGate console, 
         signals.Stopping.ThrowIfCancellationRequested();
         var (program, argv) = ResolveProgram(plan);
         plan.Cluster.WriteHostfile();
+        plan.RankTable.Write();
         if (plan.Cluster.NeedsMasterWait)
             await new MasterWaiter(log)
                 .WaitAsync(plan.Cluster.Position.MasterAddress, TimeSpan.FromSeconds(options.WaitHostsSeconds), signals.Stopping);

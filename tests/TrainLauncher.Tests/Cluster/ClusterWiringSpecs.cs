@@ -172,6 +172,8 @@ public sealed class ClusterWiringSpecs : IDisposable
     [InlineData("NNODES=two", "", "NNODES=two is not a whole number")]
     [InlineData("", "--tf-port 70000", "--tf-port must be a port number 1..65535, got '70000'")]
     [InlineData("", "--wait-hosts soon", "--wait-hosts must be a number of seconds >= 0, got 'soon'")]
+    [InlineData("", "--rank-table always", "--rank-table must be auto or off, got 'always'")]
+    [InlineData("TRAINLAUNCHER_RANK_TABLE=on", "", "TRAINLAUNCHER_RANK_TABLE must be auto or off, got 'on'")]
     public async Task A_bad_layout_or_option_gives_125_with_one_line_naming_it_and_the_command_never_runs(string env, string options, string reason)
     {
         var marker = _dir["ran"];
@@ -181,6 +183,63 @@ public sealed class ClusterWiringSpecs : IDisposable
         Assert.Equal(125, result.ExitCode);
         Assert.StartsWith("[trainlauncher] error: " + reason, ErrorLine(result), StringComparison.Ordinal);
         Assert.False(File.Exists(marker));
+    }
+
+    private string RankTable() => File.ReadAllText(Path.Combine(Repo.Root, "tests/fuzz/corpus/ranktable/v1-two-servers"));
+
+    [Fact]
+    public async Task A_mounted_rank_table_gives_RANK_ID_and_RANK_SIZE_of_this_node_s_first_device()
+    {
+        var table = _dir.Write("rank_table.json", RankTable());
+        var result = await Run($"ASCEND_VISIBLE_DEVICES=0,1 RANK_TABLE_FILE={table} DLS_TASK_INDEX=1 DLS_TASK_NUMBER=2 BATCH_CUSTOM0_HOSTS=localhost BATCH_CUSTOM1_HOSTS=10.0.0.2")
+            .Dummy("env").RunAsync();
+
+        Assert.Equal(0, result.ExitCode);
+        var env = CommandEnv(result);
+        Assert.Equal("2", env["RANK_ID"]);
+        Assert.Equal("4", env["RANK_SIZE"]);
+        Assert.Equal(table, env["RANK_TABLE_FILE"]);
+        Assert.Contains($"[trainlauncher] cluster: rank table {table} (format 1.0): this node's devices have ranks 2,3 of 4", result.Messages);
+    }
+
+    [Fact]
+    public async Task A_rank_table_that_does_not_match_the_visible_devices_gives_125_naming_both()
+    {
+        var table = _dir.Write("rank_table.json", RankTable());
+        var marker = _dir["ran"];
+        var result = await Run($"ASCEND_VISIBLE_DEVICES=0,1,2,3 RANK_TABLE_FILE={table} DLS_TASK_INDEX=0 DLS_TASK_NUMBER=2 BATCH_CUSTOM0_HOSTS=10.0.0.1 BATCH_CUSTOM1_HOSTS=10.0.0.2")
+            .Args("--shell", "touch", marker).RunAsync();
+
+        Assert.Equal(125, result.ExitCode);
+        Assert.Equal($"[trainlauncher] error: RANK_TABLE_FILE={table} lists devices 0,1 for this node (server 10.0.0.1) but the visible devices are 0,1,2,3 (Ascend 4 visible (ASCEND_VISIBLE_DEVICES=0,1,2,3)): make them match", ErrorLine(result));
+        Assert.False(File.Exists(marker));
+    }
+
+    [Fact]
+    public async Task A_multi_node_Ascend_job_without_a_table_gets_one_in_the_job_dir()
+    {
+        int port = Http.FreePort();
+        var result = await Run("ASCEND_VISIBLE_DEVICES=0,1 " + TwoNodes(port)).Dummy("env").RunAsync();
+
+        Assert.Equal(0, result.ExitCode);
+        var env = CommandEnv(result);
+        var path = _dir["home/user-job-dir/rank-table-1.json"];
+        Assert.Equal(path, env["RANK_TABLE_FILE"]);
+        Assert.Equal("2", env["RANK_ID"]);
+        Assert.Equal("4", env["RANK_SIZE"]);
+        var table = TrainLauncher.Cluster.RankTable.Read(path);
+        Assert.Equal(["localhost/0/0", "localhost/1/1", "127.0.0.1/0/2", "127.0.0.1/1/3"], table.Devices.Select(d => $"{d.ServerId}/{d.DeviceId}/{d.RankId}"));
+    }
+
+    [Fact]
+    public async Task Rank_table_off_writes_none()
+    {
+        int port = Http.FreePort();
+        var result = await Run("ASCEND_VISIBLE_DEVICES=0,1 " + TwoNodes(port)).Args("--rank-table", "off").Dummy("env").RunAsync();
+
+        Assert.Equal(0, result.ExitCode);
+        Assert.False(CommandEnv(result).ContainsKey("RANK_TABLE_FILE"));
+        Assert.False(File.Exists(_dir["home/user-job-dir/rank-table-1.json"]));
     }
 
     [Fact]

@@ -39,6 +39,8 @@ public sealed class FuzzPropertySpecs(ITestOutputHelper output)
     [InlineData("listing", 300)]
     [InlineData("image", 1500)]
     [InlineData("health", 20000)]
+    [InlineData("ranktable", 3000)]
+    [InlineData("errorfile", 5000)]
     public void Seeds_with_byte_level_edits_give_the_documented_outcome(string target, int inputs) =>
         Sample(target, InputGenerators.MutatedSeed(FuzzCorpus.Of(target)), inputs);
 

@@ -24,6 +24,8 @@ public static class FuzzTargets
         ["listing"] = Listing,
         ["image"] = Image,
         ["health"] = Health,
+        ["ranktable"] = RankTable,
+        ["errorfile"] = ErrorFile,
     };
 
     /// <summary>
@@ -153,6 +155,49 @@ public static class FuzzTargets
         using var json = JsonDocument.Parse(body);
         if (request is HealthRequest.Bad bad)
             FuzzFinding.RequireOneLine("400 reason", bad.Why);
+    }
+
+    /// <summary>
+    /// An HCCL rank table (RANK_TABLE_FILE, formats 1.0 and 0.x), then this node's devices checked
+    /// against it as the Cluster step does. Documented failure: ClusterLayoutException.
+    /// </summary>
+    public static void RankTable(byte[] input)
+    {
+        try
+        {
+            var table = TrainLauncher.Cluster.RankTable.Parse(input, "/fuzz/rank_table.json");
+            if (table.Devices.Count == 0)
+                throw new FuzzFinding("a table without devices was accepted");
+            var first = table.Devices[0];
+            var ids = table.Devices.Where(d => d.ServerId == first.ServerId).Select(d => d.DeviceId).ToList();
+            string path = Path.Combine(Path.GetTempPath(), $"fuzz-ranktable-{Environment.ProcessId}.json");
+            File.WriteAllBytes(path, input);
+            try
+            {
+                var plan = RankTables.Plan(new Dictionary<string, string> { ["RANK_TABLE_FILE"] = path }, RankTableMode.Auto, true, ids,
+                    "ASCEND_VISIBLE_DEVICES", new ClusterPosition(0, 1, "127.0.0.1", 29500, ids.Count), [], [first.ServerId], "/tmp/fuzz-table");
+                if (plan.LocalRanks.Count != ids.Count)
+                    throw new FuzzFinding($"{plan.LocalRanks.Count} ranks for {ids.Count} devices");
+            }
+            finally { File.Delete(path); }
+        }
+        catch (ClusterLayoutException e)
+        {
+            FuzzFinding.RequireOneLine("ClusterLayoutException", e.Message);
+        }
+    }
+
+    /// <summary>
+    /// torchrun's error file (TORCHELASTIC_ERROR_FILE) as read after a failed command. Documented
+    /// outcome: a root cause whose every line is one line; no exception at all.
+    /// </summary>
+    public static void ErrorFile(byte[] input)
+    {
+        var cause = Reporting.ElasticErrorFile.Parse(input, Secrets.SecretSet.Empty, "torchelastic error file", "/fuzz/error.json");
+        FuzzFinding.RequireOneLine("root cause", cause.Summary);
+        foreach (var frame in cause.Frames) FuzzFinding.RequireOneLine("root cause frame", frame);
+        if (cause.Frames.Count > Reporting.ElasticErrorFile.MaxFrames)
+            throw new FuzzFinding($"{cause.Frames.Count} frames");
     }
 
     /// <summary>
