@@ -69,11 +69,22 @@ internal static class ClusterLayout
             }
         }
 
-        var set = wanted.Where(v => PlatformLayout.Value(environment, v.Key) is null).ToList();
-        var kept = wanted.Where(v => PlatformLayout.Value(environment, v.Key) is not null)
-            .Select(v => new KeyValuePair<string, string>(v.Key, environment[v.Key]))
-            .ToList();
+        var (set, kept) = SetOrKept(environment, wanted);
         return new ClusterPlan(position, platform.Sources, set, kept, hostfilePathToWrite, hostfileText, notes);
+    }
+
+    /// <summary>The wanted variables the environment leaves unset (to set), and those it has (kept, with its values).</summary>
+    public static (List<KeyValuePair<string, string>> Set, List<KeyValuePair<string, string>> Kept) SetOrKept(
+        IReadOnlyDictionary<string, string> environment, IEnumerable<KeyValuePair<string, string>> wanted)
+    {
+        var set = new List<KeyValuePair<string, string>>();
+        var kept = new List<KeyValuePair<string, string>>();
+        foreach (var v in wanted)
+        {
+            if (PlatformLayout.Value(environment, v.Key) is null) set.Add(v);
+            else kept.Add(new(v.Key, environment[v.Key]));
+        }
+        return (set, kept);
     }
 
     // The user's own MASTER_ADDR, NNODES, ... win over the platform's, and everything derived

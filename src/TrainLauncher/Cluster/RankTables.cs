@@ -52,9 +52,7 @@ internal static class RankTables
     {
         wanted.Add(new(RankId, ranks[0].ToString(CultureInfo.InvariantCulture)));
         wanted.Add(new(RankSize, size.ToString(CultureInfo.InvariantCulture)));
-        var set = wanted.Where(v => PlatformLayout.Value(environment, v.Key) is null).ToList();
-        var kept = wanted.Where(v => PlatformLayout.Value(environment, v.Key) is not null)
-            .Select(v => new KeyValuePair<string, string>(v.Key, environment[v.Key])).ToList();
+        var (set, kept) = ClusterLayout.SetOrKept(environment, wanted);
         return new RankTablePlan(set, kept, ranks, size, writePath, text, note);
     }
 
