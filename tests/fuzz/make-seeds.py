@@ -107,3 +107,14 @@ write("health", "get-health", "GET /health HTTP/1.1\r\nHost: 10.0.0.5:8080\r\nUs
 write("health", "head-status", "HEAD /status?x=1 HTTP/1.0\r\n\r\n")
 write("health", "post", "POST /health HTTP/1.1\r\nContent-Length: 2\r\n\r\n{}")
 write("health", "partial", "GET /health HTTP/1.1\r\nHost: x\r\n")
+
+# ranktable: HCCL rank tables as ModelArts mounts them (1.0 and 0.x), and two odd ones
+write("ranktable", "v1-two-servers", '{\n    "version": "1.0",\n    "server_count": "2",\n    "server_list": [\n        {\n            "server_id": "10.0.0.1",\n            "device": [\n                {"device_id": "0", "device_ip": "192.168.100.101", "rank_id": "0"},\n                {"device_id": "1", "device_ip": "192.168.101.101", "rank_id": "1"}\n            ],\n            "host_nic_ip": "reserve"\n        },\n        {\n            "server_id": "10.0.0.2",\n            "device": [\n                {"device_id": "0", "device_ip": "192.168.100.102", "rank_id": "2"},\n                {"device_id": "1", "device_ip": "192.168.101.102", "rank_id": "3"}\n            ],\n            "host_nic_ip": "reserve"\n        }\n    ],\n    "status": "completed"\n}\n')
+write("ranktable", "v0-group-list", '{\n    "board_id": "0x0000",\n    "chip_info": "910",\n    "deploy_mode": "lab",\n    "group_count": "1",\n    "group_list": [\n        {\n            "device_num": "4",\n            "server_num": "2",\n            "group_name": "",\n            "instance_count": "4",\n            "instance_list": [\n                {"devices": [{"device_id": "4", "device_ip": "192.1.27.6"}], "rank_id": "0", "server_id": "10.0.0.1"},\n                {"devices": [{"device_id": "5", "device_ip": "192.2.27.6"}], "rank_id": "1", "server_id": "10.0.0.1"},\n                {"devices": [{"device_id": "4", "device_ip": "192.1.27.7"}], "rank_id": "2", "server_id": "10.0.0.2"},\n                {"devices": [{"device_id": "5", "device_ip": "192.2.27.7"}], "rank_id": "3", "server_id": "10.0.0.2"}\n            ]\n        }\n    ],\n    "para_plane_nic_location": "device",\n    "para_plane_nic_name": ["eth0", "eth1"],\n    "para_plane_nic_num": "2",\n    "status": "completed"\n}\n')
+write("ranktable", "duplicate-rank", '{"version": "1.0", "server_list": [{"server_id": "10.0.0.1", "device": [{"device_id": "0", "rank_id": "0"}, {"device_id": "1", "rank_id": "0"}]}]}')
+write("ranktable", "numbers", '{"server_list": [{"server_id": 7, "device": [{"device_id": 0, "rank_id": 0}]}]}')
+
+# errorfile: torch's @record file, its plain-string form, and a traceback that is not JSON
+write("errorfile", "torch-record", '{"message": {"message": "RuntimeError: boom", "extraInfo": {"py_callstack": "Traceback (most recent call last):\\n  File \\"/job/train.py\\", line 9, in main\\n    step()\\nRuntimeError: boom\\n", "timestamp": "1764650000"}, "errorCode": 1}}')
+write("errorfile", "string-message", '{"message": "SIGSEGV"}')
+write("errorfile", "not-json", 'Traceback (most recent call last):\n')
