@@ -118,3 +118,5 @@ write("ranktable", "numbers", '{"server_list": [{"server_id": 7, "device": [{"de
 write("errorfile", "torch-record", '{"message": {"message": "RuntimeError: boom", "extraInfo": {"py_callstack": "Traceback (most recent call last):\\n  File \\"/job/train.py\\", line 9, in main\\n    step()\\nRuntimeError: boom\\n", "timestamp": "1764650000"}, "errorCode": 1}}')
 write("errorfile", "string-message", '{"message": "SIGSEGV"}')
 write("errorfile", "not-json", 'Traceback (most recent call last):\n')
+# afl-fuzz found it: a property name with a lone surrogate escape threw when compared
+write("errorfile", "regression-lone-surrogate-name", b'{"mes\\ud800sage": "S\xff\x7fS8+\xff"}')

@@ -54,8 +54,8 @@ internal sealed record RankTable(string Format, IReadOnlyList<RankTableDevice> D
             var root = document.RootElement;
             if (root.ValueKind != JsonValueKind.Object)
                 throw Bad(path, "it is not a JSON object");
-            var devices = root.TryGetProperty("server_list", out var servers) ? Version1(servers, path)
-                : root.TryGetProperty("group_list", out var groups) ? Version0(groups, path)
+            var devices = UntrustedJson.TryGet(root, "server_list", out var servers) ? Version1(servers, path)
+                : UntrustedJson.TryGet(root, "group_list", out var groups) ? Version0(groups, path)
                 : throw Bad(path, "it has neither server_list (version 1.0) nor group_list (0.x)");
             if (devices.Count == 0)
                 throw Bad(path, "it lists no device");
@@ -65,7 +65,7 @@ internal sealed record RankTable(string Format, IReadOnlyList<RankTableDevice> D
             var placedTwice = devices.GroupBy(d => (d.ServerId, d.DeviceId)).FirstOrDefault(g => g.Count() > 1);
             if (placedTwice is not null)
                 throw Bad(path, $"device {OneLine.Escape(placedTwice.Key.DeviceId)} of server {OneLine.Escape(placedTwice.Key.ServerId)} is listed twice");
-            return new RankTable(root.TryGetProperty("server_list", out _) ? "1.0" : "0.x", devices);
+            return new RankTable(UntrustedJson.TryGet(root, "server_list", out _) ? "1.0" : "0.x", devices);
         }
     }
 
@@ -113,7 +113,7 @@ internal sealed record RankTable(string Format, IReadOnlyList<RankTableDevice> D
         foreach (var server in Array(servers, "server_list", path))
         {
             string serverId = String(server, "server_id", "server_list[]", path);
-            if (!server.TryGetProperty("device", out var list))
+            if (!UntrustedJson.TryGet(server, "device", out var list))
                 throw Bad(path, $"server {OneLine.Escape(serverId)} has no device list");
             foreach (var device in Array(list, "device", path))
                 devices.Add(new RankTableDevice(serverId, String(device, "device_id", "device[]", path), Number(device, "rank_id", "device[]", path)));
@@ -126,13 +126,13 @@ internal sealed record RankTable(string Format, IReadOnlyList<RankTableDevice> D
         var devices = new List<RankTableDevice>();
         foreach (var group in Array(groups, "group_list", path))
         {
-            if (!group.TryGetProperty("instance_list", out var instances))
+            if (!UntrustedJson.TryGet(group, "instance_list", out var instances))
                 throw Bad(path, "a group_list entry has no instance_list");
             foreach (var instance in Array(instances, "instance_list", path))
             {
                 string serverId = String(instance, "server_id", "instance_list[]", path);
                 int rank = Number(instance, "rank_id", "instance_list[]", path);
-                if (!instance.TryGetProperty("devices", out var list))
+                if (!UntrustedJson.TryGet(instance, "devices", out var list))
                     throw Bad(path, $"instance of rank {rank} has no devices");
                 var own = Array(list, "devices", path).ToList();
                 // One device per instance: the instance's rank is that device's.
@@ -150,11 +150,11 @@ internal sealed record RankTable(string Format, IReadOnlyList<RankTableDevice> D
     /// <summary>A non-empty identifier: HCCL writes ids as strings; a number is accepted as its text.</summary>
     private static string String(JsonElement owner, string name, string where, string path)
     {
-        if (owner.ValueKind != JsonValueKind.Object || !owner.TryGetProperty(name, out var value))
+        if (!UntrustedJson.TryGet(owner, name, out var value))
             throw Bad(path, $"a {where} entry has no {name}");
         string text = value.ValueKind switch
         {
-            JsonValueKind.String => Decoded(value),
+            JsonValueKind.String => UntrustedJson.TryGetText(value, out var decoded) ? decoded : "", // refused as an empty id below
             JsonValueKind.Number => value.GetRawText(),
             _ => throw Bad(path, $"{name} of a {where} entry is a {value.ValueKind.ToString().ToLowerInvariant()}, not a string"),
         };
@@ -171,11 +171,6 @@ internal sealed record RankTable(string Format, IReadOnlyList<RankTableDevice> D
             : throw Bad(path, $"{name} '{OneLine.Escape(text)}' of a {where} entry is not a whole number >= 0");
     }
 
-    private static string Decoded(JsonElement value)
-    {
-        try { return value.GetString() ?? ""; }
-        catch (InvalidOperationException) { return ""; } // bad UTF-8 or a lone surrogate: refused as an empty id
-    }
 
     private static ClusterLayoutException Bad(string path, string why) =>
         new($"{Variable}={OneLine.Escape(path)} is not a usable HCCL rank table: {OneLine.Escape(why)}");

@@ -74,7 +74,7 @@ internal static class ElasticErrorFile
         using (document)
         {
             var root = document.RootElement;
-            if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("message", out var message))
+            if (!UntrustedJson.TryGet(root, "message", out var message))
                 return Unreadable(source, path, "no \"message\" in it", secrets);
             // torch's "new message format": a plain string.
             if (message.ValueKind == JsonValueKind.String)
@@ -82,13 +82,13 @@ internal static class ElasticErrorFile
             if (message.ValueKind != JsonValueKind.Object)
                 return Unreadable(source, path, $"\"message\" is a {message.ValueKind.ToString().ToLowerInvariant()}", secrets);
 
-            string summary = message.TryGetProperty("message", out var text) && text.ValueKind == JsonValueKind.String
+            string summary = UntrustedJson.TryGet(message, "message", out var text) && text.ValueKind == JsonValueKind.String
                 ? Line(Text(text), secrets)
                 : "(no message)";
-            if (message.TryGetProperty("errorCode", out var code) && code.ValueKind == JsonValueKind.Number && code.TryGetInt32(out var exitCode) && exitCode != 0)
+            if (UntrustedJson.TryGet(message, "errorCode", out var code) && code.ValueKind == JsonValueKind.Number && code.TryGetInt32(out var exitCode) && exitCode != 0)
                 summary += $" (exit code {exitCode})";
-            var frames = message.TryGetProperty("extraInfo", out var extra) && extra.ValueKind == JsonValueKind.Object
-                && extra.TryGetProperty("py_callstack", out var stack) && stack.ValueKind == JsonValueKind.String
+            var frames = UntrustedJson.TryGet(message, "extraInfo", out var extra)
+                && UntrustedJson.TryGet(extra, "py_callstack", out var stack) && stack.ValueKind == JsonValueKind.String
                 ? InnermostFrames(Text(stack), secrets)
                 : [];
             return new RootCause(source, summary, frames);
@@ -113,11 +113,8 @@ internal static class ElasticErrorFile
 
     /// <summary>A JSON string's text; one that does not decode (a lone surrogate escape, bad UTF-8)
     /// as its raw bytes with U+FFFD for what is not UTF-8.</summary>
-    private static string Text(JsonElement value)
-    {
-        try { return value.GetString() ?? ""; }
-        catch (InvalidOperationException) { return Encoding.UTF8.GetString(JsonMarshal.GetRawUtf8Value(value)); }
-    }
+    private static string Text(JsonElement value) =>
+        UntrustedJson.TryGetText(value, out var text) ? text : Encoding.UTF8.GetString(JsonMarshal.GetRawUtf8Value(value));
 
     private static RootCause Unreadable(string source, string path, string why, SecretSet secrets) =>
         new(source, Line($"{path} could not be read as torch's error file ({why}); it is left in place", secrets), []);

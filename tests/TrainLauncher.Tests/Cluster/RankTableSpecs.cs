@@ -91,6 +91,9 @@ public sealed class RankTableSpecs : IDisposable
     [InlineData("{\"server_list\": [{\"server_id\": \"\\ud800\", \"device\": [{\"device_id\": \"0\", \"rank_id\": \"0\"}]}]}", "server_id '' of a server_list[] entry is empty")]
     [InlineData("{\"server_list\": [{\"server_id\": \"a\", \"device\": [{\"device_id\": \"0\", \"rank_id\": \"0\"}, {\"device_id\": \"0\", \"rank_id\": \"1\"}]}]}", "device 0 of server a is listed twice")]
     [InlineData("{\"group_list\": [{}]}", "a group_list entry has no instance_list")]
+    // names with a lone surrogate escape are names that are not there (they threw when compared)
+    [InlineData("{\"server\\ud800_list\": []}", "it has neither server_list")]
+    [InlineData("{\"server_list\": [{\"server_id\": \"a\", \"dev\\ud800ice\": []}]}", "server a has no device list")]
     [InlineData("{\"group_list\": [{\"instance_list\": [{\"server_id\": \"a\", \"rank_id\": \"0\", \"devices\": []}]}]}", "instance of rank 0 lists 0 devices")]
     public void A_malformed_table_is_one_line_saying_what_is_wrong(string content, string says)
     {

@@ -90,6 +90,9 @@ public class ElasticErrorFileSpecs
     [InlineData("{\"message\": {\"extraInfo\": {\"py_callstack\": 7}}}", null)]
     [InlineData("{\"message\": {\"message\": \"a\"}} trailing", "not JSON")]
     [InlineData("{\"message\": {\"message\": \"\\ud800\"}}", null)]
+    // afl-fuzz: a name with a lone surrogate escape threw InvalidOperationException when compared
+    [InlineData("{\"mes\\ud800sage\": \"S\"}", "no \"message\"")]
+    [InlineData("{\"message\": {\"extra\\udc00Info\": 1, \"message\": \"a\"}}", null)]
     public void A_malformed_file_gives_one_line_and_no_exception(string content, string? says)
     {
         var cause = Parse(content);
