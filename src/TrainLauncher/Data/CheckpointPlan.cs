@@ -23,6 +23,6 @@ internal sealed record CheckpointPlan(string Dir, ObjectUrl Url, TimeSpan Every,
     }
 
     public string Describe() =>
-        $"{Dir} <-> {Url}: restored before the command, then every {Every.TotalSeconds:0.###} s what changed (size, mtime; files written in the last 2 s wait), "
-        + $"a last sync after a stop signal and at the end; deletions {(Delete ? "propagated (--checkpoint-delete)" : "not propagated")}";
+        $"{Dir} <-> {Url}: restored before the command, then every {Every.TotalSeconds:0.###} s what changed (size, mtime, a hash at equal size; files written in the last 2 s wait), "
+        + $"one request at a time; a last sync after a stop signal and at the end; deletions {(Delete ? "propagated (--checkpoint-delete)" : "not propagated")}";
 }

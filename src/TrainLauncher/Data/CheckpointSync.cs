@@ -11,9 +11,12 @@ namespace TrainLauncher.Data;
 /// `--checkpoint-dir` ↔ `--checkpoint-url` (issue 15), as SageMaker syncs /opt/ml/checkpoints:
 /// before the command what the URL holds is restored (a preempted job resumes); while it runs,
 /// every `--checkpoint-every` seconds the files whose size or mtime changed are uploaded, except
-/// those written in the last 2 s (still being written); a stop signal starts a sync at once,
+/// those written in the last 2 s (still being written); a file of the same size with a new mtime
+/// is hashed and goes up only when its bytes differ from what this run last sent (a checkpoint
+/// rewritten unchanged, or only touched, is not sent again); a stop signal starts a sync at once,
 /// and the launch runs a last one after the command, before the uploads (files of any age: the
-/// command is gone). One sync at a time; a failed pass is a warning and the next one retries.
+/// command is gone). One sync at a time, one request at a time (its hashing and uploading never
+/// take more than one core from the training); a failed pass is a warning and the next one retries.
 /// Deletions are propagated only with --checkpoint-delete, and only for keys this run knew.
 /// A hosted service: the host stops it after the launch, so a launch that ended early still
 /// gets its last sync; the launch drives it because the store exists only after decryption.
@@ -22,8 +25,9 @@ internal sealed class CheckpointSync(RunState state, ILogger log) : IHostedServi
 {
     private static readonly TimeSpan Settling = TimeSpan.FromSeconds(2);
 
-    /// <summary>Relative key → (size, mtime) as last restored or uploaded.</summary>
-    private readonly Dictionary<string, (long Size, DateTime Modified)> _synced = new(StringComparer.Ordinal);
+    /// <summary>Relative key → (size, mtime) as last restored or uploaded, and its SHA-256 when
+    /// it was hashed (a same-size change); null when not known.</summary>
+    private readonly Dictionary<string, Seen> _synced = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _oneAtATime = new(1, 1);
     private readonly CancellationTokenSource _stopPeriodic = new();
     private CheckpointPlan? _plan;
@@ -83,7 +87,7 @@ internal sealed class CheckpointSync(RunState state, ILogger log) : IHostedServi
                 Directory.CreateDirectory(Path.GetDirectoryName(target)!);
                 File.Move(file, target, overwrite: true);
                 var info = new FileInfo(target);
-                _synced[key] = (info.Length, info.LastWriteTimeUtc);
+                _synced[key] = new Seen(info.Length, info.LastWriteTimeUtc, null);
             }
             state.Report.CheckpointFilesRestored = stats.Files;
             state.Report.CheckpointBytesRestored = stats.Bytes;
@@ -110,10 +114,11 @@ internal sealed class CheckpointSync(RunState state, ILogger log) : IHostedServi
         if (stopping.IsCancellationRequested && !_finished) await SyncAsync(final: false);
     }
 
-    /// <summary>The files whose size or mtime differ from what was synced (settled ones only, unless final), and every file's key.</summary>
-    private (Dictionary<string, (long Size, DateTime Modified)> Changed, HashSet<string> Present) Changes(string dir, bool final)
+    /// <summary>The files whose size or mtime differ from what was synced (settled ones only, unless
+    /// final) and, at the same size, whose bytes differ too; and every file's key.</summary>
+    private (Dictionary<string, Seen> Changed, HashSet<string> Present) Changes(string dir, bool final)
     {
-        var changed = new Dictionary<string, (long Size, DateTime Modified)>(StringComparer.Ordinal);
+        var changed = new Dictionary<string, Seen>(StringComparer.Ordinal);
         var present = new HashSet<string>(StringComparer.Ordinal);
         var settledBefore = DateTime.UtcNow - Settling;
         foreach (var file in LocalTree.Walk(dir).OfType<LocalTree.Entry.File>())
@@ -123,10 +128,46 @@ internal sealed class CheckpointSync(RunState state, ILogger log) : IHostedServi
             try { modified = File.GetLastWriteTimeUtc(file.Path); }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException) { continue; }
             if (!final && modified > settledBefore) continue;
-            if (!_synced.TryGetValue(file.Key, out var known) || known != (file.Size, modified)) changed[file.Key] = (file.Size, modified);
+            if (!_synced.TryGetValue(file.Key, out var known))
+                changed[file.Key] = new Seen(file.Size, modified, null);
+            else if (known.Size != file.Size)
+                changed[file.Key] = new Seen(file.Size, modified, null);
+            else if (known.Modified != modified && Hash(file.Path) is { } hash)
+            {
+                if (known.Hash is not null && known.Hash.AsSpan().SequenceEqual(hash)) _synced[file.Key] = known with { Modified = modified };
+                else changed[file.Key] = new Seen(file.Size, modified, hash);
+            }
         }
         return (changed, present);
     }
+
+    /// <summary>SHA-256 of a file, streamed; null when it cannot be read (the upload will say why).</summary>
+    private static byte[]? Hash(string path)
+    {
+        try
+        {
+            using var stream = new FileStream(path, new FileStreamOptions { Mode = FileMode.Open, Access = FileAccess.Read, Share = FileShare.ReadWrite, BufferSize = 0 });
+            using var sha = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
+            byte[] buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(1 << 20);
+            try
+            {
+                int n;
+                while ((n = stream.Read(buffer, 0, buffer.Length)) > 0) sha.AppendData(buffer, 0, n);
+            }
+            finally
+            {
+                System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+            }
+            return sha.GetHashAndReset();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or System.Security.Cryptography.CryptographicException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>What the sync last saw of a file.</summary>
+    private sealed record Seen(long Size, DateTime Modified, byte[]? Hash);
 
     private async Task SyncAsync(bool final)
     {
@@ -138,7 +179,7 @@ internal sealed class CheckpointSync(RunState state, ILogger log) : IHostedServi
             if (changed.Count > 0)
             {
                 var stats = await store.UploadDirectoryAsync(plan.Dir, plan.Url, log, CancellationToken.None,
-                    entry => entry is LocalTree.Entry.File file && changed.ContainsKey(file.Key));
+                    entry => entry is LocalTree.Entry.File file && changed.ContainsKey(file.Key), maxTransfers: 1);
                 foreach (var (key, seen) in changed) _synced[key] = seen;
                 state.Report.CheckpointFilesSynced = (state.Report.CheckpointFilesSynced ?? 0) + stats.Files;
                 state.Report.CheckpointBytesSynced = (state.Report.CheckpointBytesSynced ?? 0) + stats.Bytes;

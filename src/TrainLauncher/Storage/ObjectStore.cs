@@ -200,22 +200,25 @@ internal sealed class ObjectStore : IDisposable
     /// Regular files only: links, FIFOs, sockets and devices are skipped, an unreadable entry
     /// fails alone, each with one warning. A failure of the store stops the upload with an
     /// <see cref="ObjectStoreException"/> that carries what was done (<see cref="ObjectStoreException.Partial"/>).
-    /// <paramref name="select"/> (the checkpoint sync's "what changed") leaves out the entries it refuses, uncounted.
+    /// <paramref name="select"/> (the checkpoint sync's "what changed") leaves out the entries it refuses, uncounted;
+    /// <paramref name="maxTransfers"/> lowers --transfers (the checkpoint sync: one request at a time).
     /// </summary>
     public async Task<TransferStats> UploadDirectoryAsync(
-        string localDir, ObjectUrl destination, ILogger log, CancellationToken cancellationToken, Func<LocalTree.Entry, bool>? select = null)
+        string localDir, ObjectUrl destination, ILogger log, CancellationToken cancellationToken, Func<LocalTree.Entry, bool>? select = null,
+        int? maxTransfers = null)
     {
+        int transfers = Math.Min(settings.Transfers, maxTransfers ?? int.MaxValue);
         if (!Directory.Exists(localDir))
             throw new ObjectStoreException($"cannot upload {OneLine.Escape(localDir)}: no such directory");
         RequireOpenSslToUpload(destination);
         // One limit for all PUT requests, whether whole files or parts of a large one.
-        using var requestSlots = new SemaphoreSlim(settings.Transfers);
+        using var requestSlots = new SemaphoreSlim(transfers);
         await using var progress = new TransferProgress("upload", destination, log, tuning.ProgressInterval);
         try
         {
             await Parallel.ForEachAsync(
                 select is null ? LocalTree.Walk(localDir) : LocalTree.Walk(localDir).Where(select),
-                new ParallelOptions { MaxDegreeOfParallelism = settings.Transfers, CancellationToken = cancellationToken },
+                new ParallelOptions { MaxDegreeOfParallelism = transfers, CancellationToken = cancellationToken },
                 async (entry, token) =>
                 {
                     switch (entry)

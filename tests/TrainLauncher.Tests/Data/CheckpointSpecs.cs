@@ -98,6 +98,63 @@ public class CheckpointSpecs(S3rverFixture s3) : IClassFixture<S3rverFixture>, I
         Assert.Contains(second.Messages, l => l.StartsWith("[trainlauncher]   checkpoints  restored ", StringComparison.Ordinal) && l.EndsWith(", 2 files", StringComparison.Ordinal));
     }
 
+    // Writes model.pt, then waits at each step for the test's go file; every mtime is set 10 s
+    // back, so each version is settled at once for the periodic sync.
+    private const string Rewrites = """
+        import os, sys, time
+        d, go = sys.argv[1], sys.argv[2]
+        os.makedirs(d, exist_ok=True)
+        p = os.path.join(d, 'model.pt')
+        def settle():
+            t = time.time() - 10
+            os.utime(p, (t, t))
+        def step(name):
+            settle()
+            print(name, flush=True)
+            while not os.path.exists(os.path.join(go, name)):
+                time.sleep(0.02)
+        with open(p, 'w') as f: f.write('a' * 1000)
+        step('written')
+        step('touched')
+        step('touched again')
+        with open(p, 'w') as f: f.write('b' * 1000)
+        settle()
+        print('rewritten', flush=True)
+        """;
+
+    [Fact]
+    public async Task A_checkpoint_touched_without_new_bytes_is_not_sent_again_and_one_rewritten_at_the_same_size_is()
+    {
+        dir.Write("rewrites.py", Rewrites);
+        Directory.CreateDirectory(dir["go"]);
+        int port = Http.FreePort();
+        var run = new LauncherRun(dir).Set("DLS_USER_JOB_DIR", dir["same/job"]);
+        WithStore(run);
+        run.Args("--checkpoint-dir", "ckpt", "--checkpoint-url", $"s3://{Bucket}/same/", "--checkpoint-every", "0.2",
+            "--health-port", port.ToString(), "--health-bind", "127.0.0.1", Repo.Python, dir["rewrites.py"], "ckpt", dir["go"]);
+        using var launcher = run.Start();
+        var collecting = run.CollectAsync(launcher, TimeSpan.FromSeconds(90));
+        string stdout = dir[$"stdout-{launcher.Id}"];
+        string LastSync() => Http.StatusAsync(port).GetAwaiter().GetResult().GetProperty("last_checkpoint_sync").ToString();
+        foreach (string step in new[] { "written", "touched", "touched again" })
+        {
+            await WaitUntilAsync(() => HangWatchdogSpecs.ReadShared(stdout).Contains($"{step}\n"), launcher, $"the job's '{step}'");
+            // Two passes after the step: the second one started after the step's file was settled.
+            string before = LastSync();
+            await WaitUntilAsync(() => LastSync() != before, launcher, "a sync pass");
+            string after = LastSync();
+            await WaitUntilAsync(() => LastSync() != after, launcher, "another sync pass");
+            File.WriteAllText(Path.Combine(dir["go"], step), "");
+        }
+        var result = await collecting;
+
+        Assert.Equal(0, result.ExitCode);
+        Assert.Equal(new string('b', 1000), System.Text.Encoding.UTF8.GetString(await s3.ReadObjectAsync(Bucket, "same/model.pt")));
+        // Sent: the first version; once more at the first touch (what was sent had not been hashed
+        // yet), never at the second; the rewrite of the same size. Size and mtime alone: 4.
+        Assert.Contains(result.Messages, l => l.StartsWith("[trainlauncher]   checkpoints  restored -; synced ", StringComparison.Ordinal) && l.EndsWith(", 3 files", StringComparison.Ordinal));
+    }
+
     [Fact]
     public async Task Deleted_checkpoints_stay_in_the_store_unless_checkpoint_delete_is_given()
     {
@@ -143,6 +200,7 @@ public class CheckpointSpecs(S3rverFixture s3) : IClassFixture<S3rverFixture>, I
         Assert.Equal(0, result.ExitCode);
         Assert.Contains("checkpoints:  ", result.Stdout);
         Assert.Contains("/ckpt <-> obs://ckpt/job7/checkpoints/: restored before the command, then every 300 s what changed", result.Stdout);
+        Assert.Contains("(size, mtime, a hash at equal size; files written in the last 2 s wait), one request at a time;", result.Stdout);
         Assert.Contains("deletions not propagated", result.Stdout);
         Assert.Contains("hang watch:   no output for 600 s: one warning, then the stop sequence (SIGTERM, grace, SIGKILL), status 124", result.Stdout);
     }
