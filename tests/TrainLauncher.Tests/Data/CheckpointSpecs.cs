@@ -138,7 +138,7 @@ public class CheckpointSpecs(S3rverFixture s3) : IClassFixture<S3rverFixture>, I
         string LastSync() => Http.StatusAsync(port).GetAwaiter().GetResult().GetProperty("last_checkpoint_sync").ToString();
         foreach (string step in new[] { "written", "touched", "touched again" })
         {
-            await WaitUntilAsync(() => HangWatchdogSpecs.ReadShared(stdout).Contains($"{step}\n"), launcher, $"the job's '{step}'");
+            await WaitUntilAsync(() => SharedFile.Read(stdout).Contains($"{step}\n"), launcher, $"the job's '{step}'");
             // Two passes after the step: the second one started after the step's file was settled.
             string before = LastSync();
             await WaitUntilAsync(() => LastSync() != before, launcher, "a sync pass");

@@ -22,7 +22,7 @@ public class HangWatchdogSpecs
         using var launcher = run.Start();
         var collecting = run.CollectAsync(launcher);
         string stdout = dir[$"stdout-{launcher.Id}"];
-        string Stdout() => ReadShared(stdout);
+        string Stdout() => SharedFile.Read(stdout);
 
         await WaitUntilAsync(() => Count(Stdout(), Warning) == 1, launcher, "the first warning");
         // Long after the warning (ten timeouts of silence, read from /status): still one warning.
@@ -37,14 +37,6 @@ public class HangWatchdogSpecs
         Assert.Equal(2, Count(result.Stdout, Warning));
         Assert.Contains("[trainlauncher] warning: the command has printed nothing for 0.3 s (--no-output-timeout); it may be hung", result.Stdout);
         Assert.Contains("resumed", result.Log);
-    }
-
-    /// <summary>The launcher's stdout so far (the collector holds the file open).</summary>
-    internal static string ReadShared(string path)
-    {
-        if (!File.Exists(path)) return "";
-        using var reader = new StreamReader(new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Write));
-        return reader.ReadToEnd();
     }
 
     private static double SecondsSinceOutput(int port)

@@ -151,7 +151,10 @@ public class OutputSpecs
         using var launcher = run.Start();
         var collecting = run.CollectAsync(launcher);
         await Until(() => File.Exists(dir["ready"]));
-        await Task.Delay(200);
+        // "partial" has passed through the launcher (it is on its stdout), not just been written:
+        // a fixed wait here failed 1 time in 5 when the CPU was busy.
+        string stdout = dir[$"stdout-{launcher.Id}"];
+        await Until(() => SharedFile.Read(stdout).Contains("partial"));
         Kill(launcher.Id, "TERM"); // the launcher says it forwarded SIGTERM while "partial" has no newline yet
         var result = await collecting;
         Assert.Equal(0, result.ExitCode);
