@@ -9,7 +9,8 @@
 # With BENCH_FIGURES=FILE it appends `storage.<row>.ratio=N` lines there (run.sh's goal table).
 # Prints a Markdown table: medians of 5 runs (3 with --quick), ratios (rclone time / launcher
 # time: above 1 the launcher is faster), s3rver's CPU over wall (it is one Node.js thread: near
-# 1.0 it is the bottleneck), the machine's load, peak RSS (GNU time).
+# 1.0 it is the bottleneck), the client's CPU (user + sys: with the server's, what the two shared
+# cores allow), the machine's load, peak RSS (GNU time).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 case "${1-}" in
@@ -71,18 +72,19 @@ server_ticks() { awk '{print $14 + $15}' "/proc/$server_pid/stat"; }
 hz="$(getconf CLK_TCK)"
 load() { cut -d' ' -f1 /proc/loadavg; }
 
-# measure NAME ROW CHECK CMD... → appends "wall server_cpu_over_wall peak_rss_kib load" to $work/NAME-ROW.
+# measure NAME ROW CHECK CMD... → appends "wall server_cpu_over_wall peak_rss_kib load client_cpu_s" to $work/NAME-ROW.
 # CHECK is run after the command and must succeed (the transfer is complete).
 measure() {
   local name="$1" row="$2" check="$3"; shift 3
-  local t0 c0 t1 c1 rss l
+  local t0 c0 t1 c1 rss cpu l
   l="$(load)"
   c0="$(server_ticks)"; t0="$(date +%s.%N)"
-  /usr/bin/time -f %M -o "$work/rss" "$@" >"$work/last.log" 2>&1 || { cat "$work/last.log" >&2; exit 1; }
+  /usr/bin/time -f "%M %U %S" -o "$work/rss" "$@" >"$work/last.log" 2>&1 || { cat "$work/last.log" >&2; exit 1; }
   t1="$(date +%s.%N)"; c1="$(server_ticks)"
-  rss="$(tail -1 "$work/rss")"
+  read -r rss user sys < <(tail -1 "$work/rss")
+  cpu="$(python3 -c "print($user + $sys)")"
   eval "$check" || { echo "$name $row: incomplete transfer" >&2; cat "$work/last.log" >&2; exit 1; }
-  python3 -c "w=$t1-$t0; print(f'{w:.3f} {($c1-$c0)/$hz/w:.2f} $rss $l')" >>"$work/$name-$row"
+  python3 -c "w=$t1-$t0; print(f'{w:.3f} {($c1-$c0)/$hz/w:.2f} $rss $l $cpu')" >>"$work/$name-$row"
 }
 
 files_in() { find "$1" -type f | wc -l; }
@@ -119,11 +121,11 @@ work, runs, figures = sys.argv[1], sys.argv[2], sys.argv[3]
 def load(name, row):
     rows = [list(map(float, l.split())) for l in open(f"{work}/{name}-{row}")]
     return [statistics.median(c) for c in zip(*rows)], len(rows)
-print(f"| row | launcher s | rclone s | rclone / launcher | s3rver CPU/wall, launcher | s3rver CPU/wall, rclone | launcher peak RSS MiB | rclone peak RSS MiB | load (1 min) |")
-print("|---|---|---|---|---|---|---|---|---|")
+print(f"| row | launcher s | rclone s | rclone / launcher | s3rver CPU/wall, launcher | s3rver CPU/wall, rclone | launcher CPU s | rclone CPU s | launcher peak RSS MiB | rclone peak RSS MiB | load (1 min) |")
+print("|---|---|---|---|---|---|---|---|---|---|---|")
 for row, label in (("small", "fetch 1000 × 8 KiB"), ("large", "fetch 4 × 64 MiB"), ("upload", "upload 1 GiB + 1000 × 8 KiB"), ("many", "fetch 10,000 × 1 KiB (RSS, 1 run)")):
     (l, n), (r, _) = load("launcher", row), load("rclone", row)
-    print(f"| {label} (median of {n}) | {l[0]:.2f} | {r[0]:.2f} | **{r[0]/l[0]:.2f}×** | {l[1]:.2f} | {r[1]:.2f} | {l[2]/1024:.0f} | {r[2]/1024:.0f} | {l[3]:.1f} |")
+    print(f"| {label} (median of {n}) | {l[0]:.2f} | {r[0]:.2f} | **{r[0]/l[0]:.2f}×** | {l[1]:.2f} | {r[1]:.2f} | {l[4]:.2f} | {r[4]:.2f} | {l[2]/1024:.0f} | {r[2]/1024:.0f} | {l[3]:.1f} |")
     if figures and row != "many":
         with open(figures, "a") as f:
             f.write(f"storage.{row}.ratio={r[0]/l[0]:.2f}\n")
