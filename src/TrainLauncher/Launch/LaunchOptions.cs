@@ -40,6 +40,7 @@ internal sealed record LaunchOptions
     /// <summary>null = DLS_TRAIN_URL + checkpoints/.</summary>
     public string? CheckpointUrl { get; init; }
     public double CheckpointEverySeconds { get; init; } = 300;
+    public double DlsPipeStallSeconds { get; init; } = 30;
     public bool CheckpointDelete { get; init; }
     /// <summary>0 = no hang watchdog.</summary>
     public double NoOutputTimeoutSeconds { get; init; }

@@ -54,7 +54,7 @@ internal sealed class LaunchPipeline(
             RunHeader.Print(log, plan, secrets);
             JobDirectory.Enter(plan.Settings.JobDir);
             jobLog = await JobLog.CreateAsync(plan.Settings.LogFile, plan.PipeTool, _tools,
-                TerminationMessage.TailBytesToRead(secrets), PipeToolLogSink.StallLimit(launcherEnvironment));
+                TerminationMessage.TailBytesToRead(secrets), TimeSpan.FromSeconds(options.DlsPipeStallSeconds));
             if (await new CodeFetcher(_tools, console, store, log).FetchCodeAsync(plan, jobLog, state, signals.Stopping))
             {
                 await new InputDataFetcher(_tools, console, store, log).FetchAsync(plan, state, signals.Stopping);

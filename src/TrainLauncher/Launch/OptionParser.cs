@@ -77,6 +77,8 @@ internal static class OptionParser
             (o, v, s) => o with { Tools = o.Tools with { Decryptor = Tool(v, s) } }),
         new("dls-key-client", false, "name or path of dls-key-client",
             (o, v, s) => o with { Tools = o.Tools with { KeyClient = Tool(v, s) } }),
+        new("dls-pipe-stall", false, "seconds dls-pipe may take no byte before the launcher writes the log itself (default 30)",
+            (o, v, s) => o with { DlsPipeStallSeconds = PositiveSeconds(v, s) }),
         new("dls-pipe", false, "name or path of dls-pipe",
             (o, v, s) => o with { Tools = o.Tools with { Pipe = Tool(v, s) } }),
         new("dls-downloader", false, "name or path of dls-downloader",

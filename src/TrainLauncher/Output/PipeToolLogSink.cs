@@ -25,7 +25,6 @@ internal sealed unsafe class PipeToolLogSink : ILogSink
     /// another 1 MiB): 3 MiB (8 before) keeps the launcher's peak RSS within issue 13's 24 MiB.</summary>
     public const int RingSize = 3 << 20;
     /// <summary>Hidden, for tests: the stall limit in seconds instead of 30.</summary>
-    public const string StallVariable = "TRAINLAUNCHER_DLS_PIPE_STALL_SECONDS";
 
     private const int PipeSize = 1 << 20;
     /// <summary>Bytes already given to the tool that the ring keeps all the same: what its pipe
@@ -34,7 +33,6 @@ internal sealed unsafe class PipeToolLogSink : ILogSink
     private const int GatherSize = 64 << 10;
     /// <summary>After a read this big the next bytes are tee'd; after smaller ones they are gathered.</summary>
     private const int TeeMinimum = 16 << 10;
-    private static readonly TimeSpan DefaultStallLimit = TimeSpan.FromSeconds(30);
     private static readonly TimeSpan ExitLimit = TimeSpan.FromSeconds(10);
 
     private readonly string _logPath;
@@ -60,11 +58,6 @@ internal sealed unsafe class PipeToolLogSink : ILogSink
         _pid = pid;
         _input = input;
     }
-
-    public static TimeSpan StallLimit(IReadOnlyDictionary<string, string> environment) =>
-        environment.TryGetValue(StallVariable, out var text)
-        && double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds) && seconds > 0
-            ? TimeSpan.FromSeconds(seconds) : DefaultStallLimit;
 
     /// <exception cref="IOException">the pipe or the log file could not be set up</exception>
     /// <exception cref="SpawnException">the tool could not be started</exception>

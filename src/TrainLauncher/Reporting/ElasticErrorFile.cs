@@ -22,9 +22,8 @@ internal static class ElasticErrorFile
     public const int MaxFrames = 4;
     private const int MaxLineChars = 400;
 
-    /// <summary>The default path in the job dir, one per node (and per worker with --per-device).</summary>
-    public static string DefaultPath(string jobDir, int taskIndex, int? worker = null) =>
-        Path.Combine(jobDir, worker is { } w ? $"torchelastic-error-{taskIndex}-worker-{w}.json" : $"torchelastic-error-{taskIndex}.json");
+    /// <summary>The default path in the job dir, one per node.</summary>
+    public static string DefaultPath(string jobDir, int taskIndex) => Path.Combine(jobDir, $"torchelastic-error-{taskIndex}.json");
 
     /// <summary>A file left by an earlier run in the same job dir must not be reported as this run's cause.</summary>
     public static void RemoveStale(string path)

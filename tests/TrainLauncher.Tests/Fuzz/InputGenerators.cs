@@ -67,7 +67,7 @@ internal static class InputGenerators
         "shell", "no-stdbuf", "log-file", "log-level", "log-format", "stop-grace", "health-port", "health-bind",
         "termination-log", "gpus", "tf-port", "wait-hosts", "device-dir", "obs-endpoint", "region", "s3-path-style",
         "transfers", "output-dir", "downloader",
-        "requirements", "data-dir", "checkpoint-dir", "checkpoint-url", "checkpoint-every", "checkpoint-delete", "no-output-timeout", "no-output-action", "dls-dns-fixer", "dls-decryptor", "dls-key-client", "dls-pipe", "dls-downloader",
+        "requirements", "data-dir", "checkpoint-dir", "checkpoint-url", "checkpoint-every", "checkpoint-delete", "no-output-timeout", "no-output-action", "dls-dns-fixer", "dls-decryptor", "dls-key-client", "dls-pipe", "dls-pipe-stall", "dls-downloader",
     ];
 
     private static readonly string[] JobVariables =

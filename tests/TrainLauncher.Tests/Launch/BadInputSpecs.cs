@@ -21,6 +21,8 @@ public class BadInputSpecs
         { ["--no-output-timeout", "-5", "true"], "--no-output-timeout must be a number of seconds >= 0, got '-5'" },
         { ["--no-output-action", "kill", "true"], "--no-output-action must be warn or stop, got 'kill'" },
         { ["--requirements", "", "true"], "--requirements must be auto, off or a requirements file, got ''" },
+        { ["--dls-pipe-stall", "0", "true"], "--dls-pipe-stall must be a number of seconds > 0, got '0'" },
+        { ["--dls-pipe-stall", "a while", "true"], "--dls-pipe-stall must be a number of seconds > 0, got 'a while'" },
         { ["--checkpoint-every", "0", "true"], "--checkpoint-every must be a number of seconds > 0, got '0'" },
         { ["--checkpoint-every", "NaN", "true"], "--checkpoint-every must be a number of seconds > 0, got 'NaN'" },
         { ["--checkpoint-delete=sometimes", "true"], "--checkpoint-delete must be true or false (1/0), got 'sometimes'" },

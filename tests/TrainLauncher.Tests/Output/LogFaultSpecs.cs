@@ -78,7 +78,7 @@ public class LogFaultSpecs
         var content = Encoding.ASCII.GetBytes(part + "MARKER\n" + part);
         File.WriteAllBytes(dir["content"], content);
         var run = Run(dir).Set("STANDIN_PIPE_STALL_AFTER", "1000").Set("STANDIN_PIPE_STALLED", dir["stalled"])
-            .Set("TRAINLAUNCHER_DLS_PIPE_STALL_SECONDS", "5").Dummy("cat", dir["content"]);
+            .Set("TRAINLAUNCHER_DLS_PIPE_STALL", "5").Dummy("cat", dir["content"]);
 
         var result = await run.RunAsync(TimeSpan.FromSeconds(90));
 
@@ -98,7 +98,7 @@ public class LogFaultSpecs
     {
         using var dir = new TempDir();
         // STANDIN_OBS_ROOT is unset: the log upload fails, and `dls-pipe LOG append` then hangs.
-        var run = Run(dir).Set("STANDIN_PIPE_APPEND_HANG", "1").Set("TRAINLAUNCHER_DLS_PIPE_STALL_SECONDS", "2")
+        var run = Run(dir).Set("STANDIN_PIPE_APPEND_HANG", "1").Set("TRAINLAUNCHER_DLS_PIPE_STALL", "2")
             .Set("DLS_USE_UPLOADER", "1").Set("DLS_UPLOAD_LOG_OBS_DIR", "obs://bucket/logs");
         var result = await run.Args("--shell", "--", "echo trained").RunAsync(TimeSpan.FromSeconds(90));
 
