@@ -16,9 +16,7 @@ internal sealed record CheckpointPlan(string Dir, ObjectUrl Url, TimeSpan Every,
         ObjectUrl parsed;
         try { parsed = ObjectUrl.Parse(url); }
         catch (ObjectStoreException e) { throw LaunchFailure.Setup($"{(options.CheckpointUrl is null ? "DLS_TRAIN_URL" : "--checkpoint-url")}: {e.Message}"); }
-        string dir = Path.GetFullPath(options.CheckpointDir, settings.JobDir).TrimEnd('/');
-        if (dir.Length == 0 || dir == settings.JobDir)
-            throw LaunchFailure.Setup($"--checkpoint-dir must name a directory of its own, not the job dir or /, got '{Output.OneLine.Escape(options.CheckpointDir)}'");
+        string dir = OwnDirectory.Resolve(options.CheckpointDir, settings.JobDir, "--checkpoint-dir");
         return new CheckpointPlan(dir, parsed, TimeSpan.FromSeconds(options.CheckpointEverySeconds), options.CheckpointDelete);
     }
 

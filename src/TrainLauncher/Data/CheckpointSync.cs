@@ -67,7 +67,9 @@ internal sealed class CheckpointSync(RunState state, ILogger log) : IHostedServi
         if (_plan is null || _finished) return;
         _finished = true;
         await _stopPeriodic.CancelAsync();
-        await _periodic;
+        // Whatever ended the periodic passes, the last sync still runs.
+        try { await _periodic; }
+        catch (Exception e) { log.CheckpointSyncFailed($"{e.GetType().Name}: {OneLine.Escape(e.Message)}"); }
         state.Phase = LaunchPhase.Syncing;
         await SyncAsync(final: true);
     }
@@ -116,13 +118,18 @@ internal sealed class CheckpointSync(RunState state, ILogger log) : IHostedServi
 
     /// <summary>The files whose size or mtime differ from what was synced (settled ones only, unless
     /// final) and, at the same size, whose bytes differ too; and every file's key.</summary>
-    private (Dictionary<string, Seen> Changed, HashSet<string> Present) Changes(string dir, bool final)
+    /// <summary>Complete is false when an entry could not be read: what it holds is unknown, so
+    /// nothing under the directory may count as deleted.</summary>
+    private (Dictionary<string, Seen> Changed, HashSet<string> Present, bool Complete) Changes(string dir, bool final)
     {
         var changed = new Dictionary<string, Seen>(StringComparer.Ordinal);
         var present = new HashSet<string>(StringComparer.Ordinal);
         var settledBefore = DateTime.UtcNow - Settling;
-        foreach (var file in LocalTree.Walk(dir).OfType<LocalTree.Entry.File>())
+        bool complete = true;
+        foreach (var entry in LocalTree.Walk(dir))
         {
+            if (entry is LocalTree.Entry.Failed) complete = false;
+            if (entry is not LocalTree.Entry.File file) continue;
             present.Add(file.Key);
             DateTime modified;
             try { modified = File.GetLastWriteTimeUtc(file.Path); }
@@ -138,7 +145,7 @@ internal sealed class CheckpointSync(RunState state, ILogger log) : IHostedServi
                 else changed[file.Key] = new Seen(file.Size, modified, hash);
             }
         }
-        return (changed, present);
+        return (changed, present, complete);
     }
 
     /// <summary>SHA-256 of a file, streamed; null when it cannot be read (the upload will say why).</summary>
@@ -175,16 +182,18 @@ internal sealed class CheckpointSync(RunState state, ILogger log) : IHostedServi
         await _oneAtATime.WaitAsync();
         try
         {
-            var (changed, present) = Changes(plan.Dir, final);
+            var (changed, present, complete) = Changes(plan.Dir, final);
             if (changed.Count > 0)
             {
                 var stats = await store.UploadDirectoryAsync(plan.Dir, plan.Url, log, CancellationToken.None,
                     entry => entry is LocalTree.Entry.File file && changed.ContainsKey(file.Key), maxTransfers: 1);
-                foreach (var (key, seen) in changed) _synced[key] = seen;
+                // A file that failed to go up (one warning each) is not recorded: the next pass retries it.
+                if (stats.Failed == 0)
+                    foreach (var (key, seen) in changed) _synced[key] = seen;
                 state.Report.CheckpointFilesSynced = (state.Report.CheckpointFilesSynced ?? 0) + stats.Files;
                 state.Report.CheckpointBytesSynced = (state.Report.CheckpointBytesSynced ?? 0) + stats.Bytes;
             }
-            if (plan.Delete)
+            if (plan.Delete && complete)
             {
                 var gone = _synced.Keys.Where(k => !present.Contains(k)).ToList();
                 await store.DeleteAsync(plan.Url, gone, CancellationToken.None);

@@ -11,13 +11,9 @@ internal sealed record InputData(CodeSource Source, string Dir)
     public static InputData? Resolve(LaunchOptions options, JobSettings settings, string currentDirectory)
     {
         if (options.DataDir is null || settings.DataUrl is null) return null;
-        string dir = options.DataDir == "auto"
-            ? Path.Combine(settings.JobDir, "data")
-            : Path.GetFullPath(options.DataDir, settings.JobDir);
-        if (Path.GetFileName(dir.TrimEnd('/')) is not { Length: > 0 } name || dir.TrimEnd('/') == settings.JobDir)
-            throw LaunchFailure.Setup($"--data-dir must name a directory of its own, not the job dir or /, got '{Output.OneLine.Escape(options.DataDir)}'");
+        string dir = OwnDirectory.Resolve(options.DataDir == "auto" ? "data" : options.DataDir, settings.JobDir, "--data-dir");
         var source = CodeSource.Resolve(settings.DataUrl, useDownloader: false, downloaderTool: null, DownloaderChoice.Builtin, currentDirectory, "DLS_DATA_URL")!;
-        return new InputData(source with { TargetName = name }, dir.TrimEnd('/'));
+        return new InputData(source with { TargetName = Path.GetFileName(dir) }, dir);
     }
 
     public string Describe() => Source switch

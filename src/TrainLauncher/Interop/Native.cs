@@ -212,7 +212,6 @@ internal static unsafe partial class Native
         public short Revents;
     }
 
-    public static bool Exited(int status) => (status & 0x7f) == 0;
     public static int ExitStatus(int status) => (status >> 8) & 0xff;
     public static bool Signaled(int status) => (status & 0x7f) != 0 && (status & 0x7f) != 0x7f;
     public static int TermSignal(int status) => status & 0x7f;

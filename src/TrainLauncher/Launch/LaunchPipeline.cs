@@ -72,8 +72,11 @@ internal sealed class LaunchPipeline(
         }
         catch (LaunchFailure failure)
         {
-            log.LaunchFailed(failure.Message, failure.ExitCode);
-            (status, reason) = (failure.ExitCode, failure.Message);
+            // Masked here, once for every step: a failure may quote a tool's output (pip's last
+            // error line) that holds a decrypted value.
+            string message = secrets.Mask(failure.Message);
+            log.LaunchFailed(message, failure.ExitCode);
+            (status, reason) = (failure.ExitCode, message);
         }
         catch (ClusterLayoutException failure)
         {
@@ -91,6 +94,13 @@ internal sealed class LaunchPipeline(
         {
             status = commandStatus;
             FailedAfterCommand("finishing the command step", e, status, secrets);
+        }
+        catch (Exception e)
+        {
+            // A bug before the command ran: 125 and one line, masked (the text may quote a
+            // decrypted value; the host's last-resort handler has no mask), then the usual end.
+            log.InternalError(secrets.Mask(e.ToString()).ReplaceLineEndings(" | "), ExitCodes.LauncherFailure);
+            (status, reason) = (ExitCodes.LauncherFailure, $"internal error ({e.GetType().Name})");
         }
         // From here on a failure is one warning line: the status is data, and the summary and the
         // termination message still follow.

@@ -170,8 +170,14 @@ internal static class OptionParser
 
     private static double Seconds(string value, string source) =>
         double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var s) && s >= 0 && double.IsFinite(s)
-            ? s
+            ? AtMostMaxSeconds(s, value, source)
             : throw LaunchFailure.Setup($"{source} must be a number of seconds >= 0, got '{OneLine.Escape(value)}'");
+
+    /// <summary>Timers and cancellation take at most int.MaxValue ms: past it they throw, later, as an internal error.</summary>
+    private const double MaxSeconds = int.MaxValue / 1000;
+
+    private static double AtMostMaxSeconds(double seconds, string value, string source) =>
+        seconds <= MaxSeconds ? seconds : throw LaunchFailure.Setup($"{source} must be at most {MaxSeconds:0} seconds (24 days), got '{OneLine.Escape(value)}'");
 
     private static int Port(string value, string source) =>
         int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out int port) && port <= 65535
@@ -198,7 +204,7 @@ internal static class OptionParser
 
     private static double PositiveSeconds(string value, string source) =>
         double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var s) && s > 0 && double.IsFinite(s)
-            ? s
+            ? AtMostMaxSeconds(s, value, source)
             : throw LaunchFailure.Setup($"{source} must be a number of seconds > 0, got '{OneLine.Escape(value)}'");
 
     private static bool HangAction(string value, string source) => value.ToLowerInvariant() switch

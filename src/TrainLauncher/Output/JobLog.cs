@@ -64,7 +64,7 @@ internal sealed class JobLog
             {
                 var result = await _tools.RunAsync(_pipeTool, [_path, "create"], CancellationToken.None);
                 if (!result.Succeeded)
-                    throw LaunchFailure.Setup($"cannot create the job log {_path}: dls-pipe create exited with status {result.ExitCode}: {result.Output}");
+                    throw LaunchFailure.Setup($"cannot create the job log {_path}: dls-pipe create exited with status {result.ExitCode}: {OneLine.Escape(result.Output)}");
                 return;
             }
             Directory.CreateDirectory(System.IO.Path.GetDirectoryName(_path)!);

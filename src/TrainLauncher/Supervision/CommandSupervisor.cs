@@ -87,6 +87,7 @@ internal sealed class CommandSupervisor(SignalHub signals, TimeSpan stopGrace, I
         }
         catch (Exception e)
         {
+            started.TrySetResult(command); // else a failure before SetResult would leave the launch waiting forever
             exit = Lost($"{e.GetType().Name}: {e.Message}");
         }
         ChildRegistry.Release(command.Pid);

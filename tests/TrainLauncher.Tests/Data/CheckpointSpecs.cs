@@ -123,7 +123,7 @@ public class CheckpointSpecs(S3rverFixture s3) : IClassFixture<S3rverFixture>, I
         """;
 
     [Fact]
-    public async Task A_checkpoint_touched_without_new_bytes_is_not_sent_again_and_one_rewritten_at_the_same_size_is()
+    public async Task A_checkpoint_touched_without_new_bytes_is_sent_at_most_once_more_and_one_rewritten_at_the_same_size_is_sent()
     {
         dir.Write("rewrites.py", Rewrites);
         Directory.CreateDirectory(dir["go"]);
@@ -182,7 +182,8 @@ public class CheckpointSpecs(S3rverFixture s3) : IClassFixture<S3rverFixture>, I
     [Theory]
     [InlineData(new[] { "--checkpoint-dir", "ckpt" }, "--checkpoint-dir is set but neither --checkpoint-url nor DLS_TRAIN_URL says where to: set one, or drop --checkpoint-dir")]
     [InlineData(new[] { "--checkpoint-dir", "ckpt", "--checkpoint-url", "/local/dir" }, "--checkpoint-url: malformed object storage URL '/local/dir': expected obs://bucket/prefix/ or s3://bucket/prefix/")]
-    [InlineData(new[] { "--checkpoint-dir", ".", "--checkpoint-url", "obs://ckpt/x/" }, "--checkpoint-dir must name a directory of its own, not the job dir or /, got '.'")]
+    [InlineData(new[] { "--checkpoint-dir", ".", "--checkpoint-url", "obs://ckpt/x/" }, "--checkpoint-dir must name a directory of its own, not the job dir, one that holds it, or /, got '.'")]
+    [InlineData(new[] { "--checkpoint-dir", "..", "--checkpoint-url", "obs://ckpt/x/" }, "--checkpoint-dir must name a directory of its own, not the job dir, one that holds it, or /, got '..'")]
     public async Task A_checkpoint_setting_that_cannot_work_is_125_with_one_line(string[] options, string message)
     {
         var result = await new LauncherRun(dir).Args([.. options, "true"]).RunAsync();

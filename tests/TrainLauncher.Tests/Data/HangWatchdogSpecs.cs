@@ -50,13 +50,19 @@ public class HangWatchdogSpecs
     {
         using var dir = new TempDir();
         int port = Http.FreePort();
-        var run = new LauncherRun(dir).Args("--health-port", port.ToString(), "--health-bind", "127.0.0.1").Dummy("waitfile", dir["go"]);
+        dir.Write("obs/bucket/code/train.py", "print('hi')\n");
+        // A fetch that lasts (the stand-in downloader sleeps): the command has not run yet.
+        var run = new LauncherRun(dir).Args("--no-output-timeout", "60", "--health-port", port.ToString(), "--health-bind", "127.0.0.1")
+            .Set("DLS_APP_URL", "obs://bucket/code").Set("DLS_USE_DOWNLOADER", "1").Set("STANDIN_OBS_ROOT", dir["obs"])
+            .Set("STANDIN_DOWNLOADER_SLEEP", "30").Set("STANDIN_STARTED", dir["started"])
+            .Dummy("exit", "0");
         using var launcher = run.Start();
-        var collecting = run.CollectAsync(launcher);
-        var running = await Http.WaitForPhaseAsync(port, "running", launcher, s => s.GetProperty("seconds_since_output").ValueKind == JsonValueKind.Number);
-        Assert.True(running.GetProperty("seconds_since_output").GetDouble() >= 0);
-        File.WriteAllText(dir["go"], "");
-        Assert.Equal(0, (await collecting).ExitCode);
+        var collecting = run.CollectAsync(launcher, TimeSpan.FromSeconds(60));
+        await WaitForFileAsync(dir["started"], launcher);
+        var fetching = await Http.WaitForPhaseAsync(port, "fetching", launcher);
+        Assert.True(!fetching.TryGetProperty("seconds_since_output", out var since) || since.ValueKind == JsonValueKind.Null, fetching.ToString());
+        TrainLauncher.Tests.Supervision.Signals.Send(launcher.Id, "SIGTERM");
+        Assert.Equal(143, (await collecting).ExitCode);
     }
 
     [Theory]
@@ -79,11 +85,11 @@ public class HangWatchdogSpecs
     }
 
     [Fact]
-    public async Task Without_the_option_a_silent_command_is_not_watched()
+    public async Task Without_the_option_the_plan_says_no_hang_watch()
     {
         using var dir = new TempDir();
-        var result = await new LauncherRun(dir).Args("--shell", "--", "sleep 1; exit 4").RunAsync();
-        Assert.Equal(4, result.ExitCode);
-        Assert.DoesNotContain(Warning, result.Stdout);
+        var result = await new LauncherRun(dir).Args("plan", "true").RunAsync();
+        Assert.Equal(0, result.ExitCode);
+        Assert.Contains(result.Stdout.Split('\n'), l => l.StartsWith("hang watch:", StringComparison.Ordinal) && l.Contains("off"));
     }
 }

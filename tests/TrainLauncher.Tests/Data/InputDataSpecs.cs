@@ -103,7 +103,9 @@ public class InputDataSpecs(S3rverFixture s3) : IClassFixture<S3rverFixture>, IA
     [Theory]
     [InlineData("ftp://host/x", "auto", "DLS_DATA_URL has an unknown scheme 'ftp://': use a local path, file://, obs:// or s3://")]
     [InlineData("obs://Bad_Bucket/x/", "auto", "DLS_DATA_URL: malformed object storage URL 'obs://Bad_Bucket/x/': bad bucket name 'Bad_Bucket'")]
-    [InlineData("obs://dataset/x/", ".", "--data-dir must name a directory of its own, not the job dir or /, got '.'")]
+    [InlineData("obs://dataset/x/", ".", "--data-dir must name a directory of its own, not the job dir, one that holds it, or /, got '.'")]
+    [InlineData("obs://dataset/x/", "..", "--data-dir must name a directory of its own, not the job dir, one that holds it, or /, got '..'")]
+    [InlineData("obs://dataset/x/", "/", "--data-dir must name a directory of its own, not the job dir, one that holds it, or /, got '/'")]
     public async Task A_malformed_data_url_or_dir_is_125_with_one_line(string url, string dataDir, string message)
     {
         var result = await Launcher().Set("DLS_DATA_URL", url).Args("--data-dir", dataDir, "true").RunAsync();

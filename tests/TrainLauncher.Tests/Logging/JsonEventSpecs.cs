@@ -60,8 +60,7 @@ public class JsonEventSpecs(S3rverFixture s3) : IClassFixture<S3rverFixture>, IA
                 $"touch '{ready}'; while :; do sleep 0.05; done");
         using var launcher = run.Start();
         var collecting = run.CollectAsync(launcher);
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (!File.Exists(ready) && DateTime.UtcNow < deadline) await Task.Delay(20);
+        await TrainLauncher.Tests.Supervision.Supervised.WaitForFileAsync(ready, launcher);
         System.Diagnostics.Process.Start("kill", ["-TERM", launcher.Id.ToString()])!.WaitForExit();
         var result = await collecting;
         Assert.Equal(143, result.ExitCode);

@@ -70,11 +70,15 @@ public sealed class RootCauseSpecs(ITestOutputHelper output) : IDisposable
     [Fact]
     public async Task A_stale_error_file_of_an_earlier_run_is_removed_before_the_command_starts()
     {
+        string stale = _dir["home/user-job-dir/torchelastic-error-0.json"];
         _dir.Write("home/user-job-dir/torchelastic-error-0.json", TorchJson);
+        // Dated after the start: only the removal (not the age check) keeps it out of the message.
+        File.SetLastWriteTimeUtc(stale, DateTime.UtcNow.AddHours(1));
 
         var result = await Run().Dummy("exit", "2").RunAsync();
 
         Assert.Equal(2, result.ExitCode);
+        Assert.False(File.Exists(stale));
         Assert.DoesNotContain("root cause", Message(), StringComparison.Ordinal);
     }
 
