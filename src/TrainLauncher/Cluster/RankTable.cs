@@ -25,12 +25,13 @@ internal sealed record RankTable(string Format, IReadOnlyList<RankTableDevice> D
         byte[] content;
         try
         {
-            using var file = File.OpenRead(path);
+            // A regular file only: a FIFO would block the start forever.
+            using var file = new FileStream(Storage.LocalFiles.OpenRegular(path, followLink: true).Handle, FileAccess.Read);
             if (file.Length > MaxBytes) throw Bad(path, $"it is larger than {MaxBytes >> 20} MiB");
             content = new byte[file.Length];
             file.ReadExactly(content);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or Storage.LocalFileException)
         {
             throw new ClusterLayoutException($"{Variable}={OneLine.Escape(path)} cannot be read: {OneLine.Escape(e.Message)}");
         }

@@ -44,7 +44,8 @@ internal static class ElasticErrorFile
             var info = new FileInfo(path);
             // mtime has a coarse granularity on some file systems.
             if (!info.Exists || info.LastWriteTimeUtc < notBefore.AddSeconds(-2)) return null;
-            using var file = File.OpenRead(path);
+            // A regular file only: the command names it, and a FIFO would block the launcher's end forever.
+            using var file = new FileStream(Storage.LocalFiles.OpenRegular(path, followLink: true).Handle, FileAccess.Read);
             var buffer = new byte[MaxBytes + 1];
             int length = 0, read;
             while (length < buffer.Length && (read = file.Read(buffer, length, buffer.Length - length)) > 0) length += read;
@@ -52,7 +53,7 @@ internal static class ElasticErrorFile
                 return Unreadable(source, path, $"larger than {MaxBytes >> 20} MiB", secrets);
             return Parse(buffer.AsSpan(0, length), secrets, source, path);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or Storage.LocalFileException)
         {
             return Unreadable(source, path, e.Message, secrets);
         }

@@ -112,6 +112,16 @@ public sealed class RankTableSpecs : IDisposable
     }
 
     [Fact]
+    public void A_FIFO_is_one_line_not_a_start_that_waits_for_a_writer()
+    {
+        string fifo = _dir["table.fifo"];
+        System.Diagnostics.Process.Start("mkfifo", [fifo])!.WaitForExit();
+        var env = new Dictionary<string, string> { ["RANK_TABLE_FILE"] = fifo };
+        var e = Assert.Throws<ClusterLayoutException>(() => RankTables.Plan(env, RankTableMode.Auto, true, ["0"], "x", Node(0, 1), [], [], _dir["t"]));
+        Assert.Equal($"RANK_TABLE_FILE={fifo} cannot be read: a FIFO, not a regular file", e.Message);
+    }
+
+    [Fact]
     public void A_missing_file_is_one_line()
     {
         var env = new Dictionary<string, string> { ["RANK_TABLE_FILE"] = _dir["nope.json"] };

@@ -150,4 +150,13 @@ public class ElasticErrorFileSpecs
         var path = dir.Write("big.json", new string(' ', ElasticErrorFile.MaxBytes + 10));
         Assert.Contains("larger than 1 MiB", ElasticErrorFile.Read(path, DateTime.UtcNow.AddMinutes(-1), SecretSet.Empty)!.Summary, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void A_FIFO_gives_one_line_instead_of_a_launcher_that_waits_for_a_writer()
+    {
+        using var dir = new Support.TempDir();
+        string fifo = dir["error.fifo"];
+        System.Diagnostics.Process.Start("mkfifo", [fifo])!.WaitForExit();
+        Assert.Contains("a FIFO, not a regular file", ElasticErrorFile.Read(fifo, DateTime.UtcNow.AddMinutes(-1), SecretSet.Empty)!.Summary, StringComparison.Ordinal);
+    }
 }
