@@ -80,6 +80,32 @@ public sealed class MpiSpecs(ITestOutputHelper output) : IDisposable
         AssertNode1EndedByNode0(node1);
     }
 
+    [SkippableFact]
+    public async Task Stopped_by_the_platform_a_worker_node_s_sshd_ends_and_its_launcher_exits_0()
+    {
+        // Volcano's TaskCompleted → CompleteJob policy: the platform stops node 1 with SIGTERM.
+        EnsureMpi();
+        Skip.If(DistributedSpecs.Exec("id", "-u").Output.Trim() != "0", "sshd needs root to accept a login");
+        var ssh = SshFiles();
+        var run = Node(_nodes[1], 1, "localhost", "127.0.0.1", devices: 1)
+            .Set("MPI_SSH_PORT", $"{Http.FreePort()}")
+            .Set("MPI_SSHD_OPTIONS", $"-f {ssh.Config}")
+            .Set("MPI_SSHD_PIDFILE", _dir["sshd.pid"])
+            .Args("bash", JobScript);
+        using var launcher = run.Start();
+        var result = run.CollectAsync(launcher, Bound);
+
+        await Supervision.Supervised.WaitUntilAsync(
+            () => SharedFile.Read(_nodes[1][$"stdout-{launcher.Id}"]).Contains("Server listening on ", StringComparison.Ordinal),
+            launcher, "sshd listening");
+        Supervision.Signals.Send(launcher.Id, "SIGTERM");
+        var node1 = await result;
+
+        Assert.Equal(0, node1.ExitCode);
+        Assert.Contains("Received signal 15; terminating.", node1.Stdout.Split('\n').Select(l => l.TrimEnd('\r')));
+        Assert.Contains("[trainlauncher] exit status 0", node1.Messages);
+    }
+
     /// <summary>Node 1 was never signalled by the test: its sshd ended on node 0's SIGTERM
     /// (sshd's own "Received signal 15") with status 0, and so did its launcher.</summary>
     private static void AssertNode1EndedByNode0(LauncherResult node1)
