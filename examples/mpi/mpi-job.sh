@@ -35,8 +35,8 @@ if [ -z "${TRAINLAUNCHER_HOSTFILE:-}" ]; then
 fi
 
 if [ "${NODE_RANK:-0}" != 0 ]; then
-  # sshd's privilege separation directory: /run starts empty in a container.
-  mkdir -p /run/sshd
+  # sshd's privilege separation directory, which root's sshd needs: /run starts empty in a container.
+  if [ "$(id -u)" -eq 0 ]; then mkdir -p /run/sshd; fi
   # shellcheck disable=SC2086 # MPI_SSHD_OPTIONS is a list of options
   exec /usr/sbin/sshd -D -e -p "$port" -o PidFile="$pidfile" ${MPI_SSHD_OPTIONS:-}
 fi

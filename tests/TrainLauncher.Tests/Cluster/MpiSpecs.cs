@@ -95,9 +95,17 @@ public sealed class MpiSpecs(ITestOutputHelper output) : IDisposable
         using var launcher = run.Start();
         var result = run.CollectAsync(launcher, Bound);
 
-        await Supervision.Supervised.WaitUntilAsync(
-            () => SharedFile.Read(_nodes[1][$"stdout-{launcher.Id}"]).Contains("Server listening on ", StringComparison.Ordinal),
-            launcher, "sshd listening");
+        try
+        {
+            await Supervision.Supervised.WaitUntilAsync(
+                () => SharedFile.Read(_nodes[1][$"stdout-{launcher.Id}"]).Contains("Server listening on ", StringComparison.Ordinal),
+                launcher, "sshd listening");
+        }
+        catch
+        {
+            launcher.Kill(entireProcessTree: true); // no sshd left listening after a failed test
+            throw;
+        }
         Supervision.Signals.Send(launcher.Id, "SIGTERM");
         var node1 = await result;
 
