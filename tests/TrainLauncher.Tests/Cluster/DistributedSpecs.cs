@@ -93,8 +93,6 @@ public sealed class DistributedSpecs(ITestOutputHelper output) : IDisposable
         EnsureTorch();
         int masterPort = Http.FreePort(), otherPort = Http.FreePort();
         var runs = new LauncherRun[2];
-        var processes = new Process[2];
-        var results = new Task<LauncherResult>[2];
         for (int rank = 0; rank < 2; rank++)
         {
             var dir = _nodes[rank];
@@ -107,25 +105,10 @@ public sealed class DistributedSpecs(ITestOutputHelper output) : IDisposable
                 .Set("BATCH_CUSTOM0_HOSTS", $"{host0}:{masterPort}")
                 .Set("BATCH_CUSTOM1_HOSTS", $"{host1}:{otherPort}")
                 .Args("--wait-hosts", "30"), rank);
-            processes[rank] = runs[rank].Start(wrapper(rank));
         }
-        for (int rank = 0; rank < 2; rank++) results[rank] = runs[rank].CollectAsync(processes[rank], Bound);
-        try
-        {
-            await Task.WhenAll(results);
-        }
-        finally
-        {
-            foreach (var process in processes) process.Dispose();
-        }
-
-        for (int rank = 0; rank < 2; rank++)
-        {
-            output.WriteLine($"--- node {rank}: exit {results[rank].Result.ExitCode}");
-            output.WriteLine(results[rank].Result.Stdout);
-        }
+        var results = await MultiNode.RunAsync(runs, wrapper, Bound, output);
         Assert.Equal(File.ReadAllText(_nodes[0]["tmp/trainlauncher-hostfile-0"]), File.ReadAllText(_nodes[1]["tmp/trainlauncher-hostfile-1"]));
-        return (results[0].Result, results[1].Result);
+        return (results[0], results[1]);
     }
 
     private static void AssertJobSucceeded(LauncherResult node0, LauncherResult node1, string prefix)

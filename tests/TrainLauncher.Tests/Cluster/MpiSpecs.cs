@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using TrainLauncher.Tests.Support;
 using Xunit.Abstractions;
 
@@ -154,8 +153,6 @@ public sealed class MpiSpecs(ITestOutputHelper output) : IDisposable
         var ssh = SshFiles();
 
         var runs = new LauncherRun[2];
-        var processes = new Process[2];
-        var results = new Task<LauncherResult>[2];
         for (int rank = 0; rank < 2; rank++)
         {
             var run = Node(_nodes[rank], rank, NetworkNamespaces.Address0, NetworkNamespaces.Address1, devices)
@@ -166,29 +163,15 @@ public sealed class MpiSpecs(ITestOutputHelper output) : IDisposable
                 .Set("MPI_WAIT_WORKERS", "60");
             if (rank == 0) run = node0Options(run);
             runs[rank] = run.Args("bash", JobScript);
-            if (rank == 0) runs[rank].Args([.. mpirunOptions ?? [], Repo.Python, Program]);
-            // Open MPI names its shared-memory segments after the host name: two nodes with one
-            // name on one machine crash in mca_btl_vader (seen). A UTS namespace each, as two machines.
-            processes[rank] = runs[rank].Start(
-                NetworkNamespaces.Ip, "netns", "exec", net.Namespace(rank),
-                "unshare", "--uts", "--", "sh", "-c", "hostname \"$0\" && exec \"$@\"", $"node{rank}");
         }
-        for (int rank = 0; rank < 2; rank++) results[rank] = runs[rank].CollectAsync(processes[rank], Bound);
-        try
-        {
-            await Task.WhenAll(results);
-        }
-        finally
-        {
-            foreach (var process in processes) process.Dispose();
-        }
-
-        for (int rank = 0; rank < 2; rank++)
-        {
-            output.WriteLine($"--- node {rank}: exit {results[rank].Result.ExitCode}");
-            output.WriteLine(results[rank].Result.Stdout);
-        }
-        return (results[0].Result, results[1].Result);
+        runs[0].Args([.. mpirunOptions ?? [], Repo.Python, Program]);
+        // Open MPI names its shared-memory segments after the host name: two nodes with one
+        // name on one machine crash in mca_btl_vader (seen). A UTS namespace each, as two machines.
+        var results = await MultiNode.RunAsync(runs, rank =>
+            [NetworkNamespaces.Ip, "netns", "exec", net.Namespace(rank),
+             "unshare", "--uts", "--", "sh", "-c", "hostname \"$0\" && exec \"$@\"", $"node{rank}"],
+            Bound, output);
+        return (results[0], results[1]);
     }
 
     /// <summary>A host key, a user key authorized for root and an sshd config naming them, all in
