@@ -45,9 +45,9 @@ fi
 workers=$(tail -n +2 "$TRAINLAUNCHER_HOSTFILE" | cut -d' ' -f1)
 for host in $workers; do
   waited_from=$SECONDS
-  until $ssh "$host" true 2>/dev/null; do
+  until error=$($ssh "$host" true 2>&1); do
     if [ $((SECONDS - waited_from)) -ge "$wait_workers" ]; then
-      echo "mpi-job: sshd on $host:$port did not answer within $wait_workers s (MPI_WAIT_WORKERS)" >&2
+      echo "mpi-job: sshd on $host:$port did not let us in within $wait_workers s (MPI_WAIT_WORKERS): $error" >&2
       exit 1
     fi
     sleep 1

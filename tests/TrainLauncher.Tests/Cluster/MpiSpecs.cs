@@ -80,6 +80,20 @@ public sealed class MpiSpecs(ITestOutputHelper output) : IDisposable
     }
 
     [SkippableFact]
+    public async Task On_a_single_node_the_job_script_runs_one_rank_per_device_without_ssh()
+    {
+        EnsureMpi();
+        foreach (var name in new[] { "nvidia0", "nvidia1" }) _dir.Write($"dev/{name}", "");
+        // No platform layout: no hostfile, mpirun -np NPROC_PER_NODE here; port 1: any ssh would fail.
+        var result = await new LauncherRun(_dir).Set("NVIDIA_VISIBLE_DEVICES", "all").Set("MPI_SSH_PORT", "1")
+            .Args("--device-dir", _dir["dev"], "bash", JobScript, Repo.Python, Program).RunAsync(Bound);
+
+        Assert.True(result.ExitCode == 0, $"exited {result.ExitCode}:\n{result.Stdout}");
+        Assert.Contains("rank 0 allreduce sum=3 world=2", result.Stdout.Split('\n'));
+        Assert.Contains("rank 1 allreduce sum=3 world=2", result.Stdout.Split('\n'));
+    }
+
+    [SkippableFact]
     public async Task Stopped_by_the_platform_a_worker_node_s_sshd_ends_and_its_launcher_exits_0()
     {
         // Volcano's TaskCompleted → CompleteJob policy: the platform stops node 1 with SIGTERM.
