@@ -6,8 +6,8 @@ namespace TrainLauncher.Interop;
 /// Every libc call of the launcher, in one place: spawning into a new process group with merged
 /// stdout/stderr, waiting for that child, signalling its group, signal masks and signalfd, the
 /// terminal's foreground group, process attributes (prctl, rlimit), exec, raw fd reads and
-/// writes for the output pump (no stream layers, no allocation per call; tee(2) and splice(2)
-/// where pipes let the kernel pass pages instead of bytes), identity and resource usage.
+/// writes for the output pump (no stream layers, no allocation per call; tee(2) where both ends
+/// are pipes), identity and resource usage.
 /// </summary>
 internal static unsafe partial class Native
 {
@@ -45,7 +45,6 @@ internal static unsafe partial class Native
 
     public const int O_CLOEXEC = 0x80000;
     public const int F_SETPIPE_SZ = 1031;
-    public const int F_GETPIPE_SZ = 1032;
     public const int F_GETFL = 3;
     public const int F_SETFL = 4;
     public const int O_NONBLOCK = 0x800;
@@ -80,15 +79,6 @@ internal static unsafe partial class Native
 
     /// <summary>tee(2) flag: fail with EAGAIN instead of waiting for data or room.</summary>
     public const uint SPLICE_F_NONBLOCK = 2;
-
-    /// <summary>splice(2) flag: move the pages instead of copying them, where the kernel can.</summary>
-    public const uint SPLICE_F_MOVE = 1;
-
-    /// <summary>Moves up to <paramref name="count"/> bytes from a pipe to another fd or from any fd
-    /// into a pipe, inside the kernel (page references between pipes): the kept-output step. The
-    /// offsets are null here (pipes, or the file's own position).</summary>
-    [LibraryImport("libc", SetLastError = true)]
-    public static partial nint splice(int fdIn, long* offIn, int fdOut, long* offOut, nuint count, uint flags);
 
     [LibraryImport("libc", SetLastError = true)]
     public static partial int poll(PollFd* fds, nuint count, int timeoutMs);

@@ -4,14 +4,11 @@ namespace TrainLauncher.Output;
 /// The most recent bytes of a stream in a fixed buffer, addressed by stream offset. The output
 /// pump reads the command's pipe straight into it (<see cref="Free"/>, <see cref="Commit"/>), so
 /// the bytes that go to stdout, to the log and to the termination message are copied out of the
-/// kernel once; the log sinks write out of it (<see cref="Slice"/>). Bytes a sink keeps in pipes of
-/// its own pass by without landing here (<see cref="Skip"/>).
+/// kernel once; the log sinks write out of it (<see cref="Slice"/>).
 /// </summary>
 internal sealed class ByteRing(int capacity)
 {
     private readonly byte[] _ring = GC.AllocateUninitializedArray<byte>(capacity, pinned: true);
-    /// <summary>The stream offset of the first byte written here since the last skip.</summary>
-    private long _keptFrom;
 
     public int Capacity => capacity;
 
@@ -19,7 +16,7 @@ internal sealed class ByteRing(int capacity)
     public long Total { get; private set; }
 
     /// <summary>The stream offset of the oldest byte still kept.</summary>
-    public long Oldest => Math.Max(_keptFrom, Total - capacity);
+    public long Oldest => Math.Max(0, Total - capacity);
 
     /// <summary>Where the next bytes go: at most <paramref name="maxBytes"/> contiguous bytes, which
     /// overwrite the oldest ones. Fill a prefix of it, then <see cref="Commit"/> that many.</summary>
@@ -30,22 +27,6 @@ internal sealed class ByteRing(int capacity)
     }
 
     public void Commit(int count) => Total += count;
-
-    /// <summary><paramref name="count"/> bytes of the stream went elsewhere (a sink's pipes): the
-    /// offset moves on and nothing older is kept here any more.</summary>
-    public void Skip(long count)
-    {
-        Total += count;
-        _keptFrom = Total;
-    }
-
-    /// <summary>Forgets every byte kept: the next one added is at stream offset <paramref name="offset"/>
-    /// (a sink refills the ring from its pipes, oldest first).</summary>
-    public void Rewind(long offset)
-    {
-        Total = offset;
-        _keptFrom = offset;
-    }
 
     public void Append(ReadOnlySpan<byte> chunk)
     {

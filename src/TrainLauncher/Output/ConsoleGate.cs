@@ -7,8 +7,8 @@ namespace TrainLauncher.Output;
 /// <summary>
 /// The launcher's stdout, shared by the command's bytes and the launcher's own messages. A
 /// message never lands inside a line of the command's output: while the command's last byte
-/// was not a newline, messages wait and go out after the next one (or, on a line of their own,
-/// after the output ends or pauses for a second: a `\r` progress bar never ends its line). Failure policy: stdout must not stop the job — if it breaks
+/// was not a newline, messages wait and go out after the next one (or after the output ends,
+/// on a line of their own). Failure policy: stdout must not stop the job — if it breaks
 /// (reader gone), command output still reaches the log and the launcher warns once on stderr.
 /// </summary>
 internal sealed class ConsoleGate(int fd = 1)
@@ -19,7 +19,6 @@ internal sealed class ConsoleGate(int fd = 1)
     private bool _commandEnded = true;
     private bool _broken;
     private bool _canTee = true;
-    private bool _canSplice = true;
 
     public static ConsoleGate Stdout { get; } = new();
 
@@ -66,44 +65,6 @@ internal sealed class ConsoleGate(int fd = 1)
             CommandOutputWritten(readBack((int)n));
             return (int)n;
         }
-    }
-
-    /// <summary>Stdout is no pipe (tee(2) said so) and may take splice(2).</summary>
-    public bool CanSplice => !_canTee && _canSplice && !_broken;
-
-    /// <summary>
-    /// When stdout is not a pipe (a file, /dev/null): splice(2) <paramref name="count"/> bytes of
-    /// the command's pipe there, moved inside the kernel. The caller writes the chunk's last byte
-    /// itself, which tells whether a line ended; until then messages wait. Returns how many
-    /// moved; 0, and the caller reads and writes the bytes itself, when stdout takes no splice
-    /// (EINVAL: a terminal, an O_APPEND file) or is gone.
-    /// </summary>
-    public unsafe int SpliceCommandOutput(int pipeFd, int count)
-    {
-        if (!CanSplice) return 0;
-        lock (_lock)
-        {
-            int moved = 0;
-            while (moved < count)
-            {
-                nint n = Native.splice(pipeFd, null, fd, null, (nuint)(count - moved), Native.SPLICE_F_MOVE);
-                if (n > 0) { moved += (int)n; continue; }
-                int errno = n < 0 ? Marshal.GetLastPInvokeError() : 0;
-                if (errno == Native.EINTR) continue;
-                if (errno == Native.EPIPE) Broken(errno);
-                else if (errno != Native.EAGAIN) _canSplice = false;
-                break;
-            }
-            if (moved > 0) _atLineStart = false;
-            return moved;
-        }
-    }
-
-    /// <summary>The output paused mid-line: waiting messages go out now, on a line of their own.</summary>
-    public void ReleaseHeld()
-    {
-        lock (_lock)
-            if (_pending.Count > 0) FlushPending();
     }
 
     private void CommandOutputWritten(byte last)

@@ -39,8 +39,6 @@ internal sealed class FileLogSink : ILogSink
 
     public int TakeAhead(int pipeFd, int maxBytes) => 0;
 
-    public bool KeepAhead(int pipeFd, int count, bool consume) => false;
-
     public void Added(int count)
     {
         if (Ring.Total - _written >= GatherSize) Flush();

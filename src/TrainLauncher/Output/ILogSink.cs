@@ -2,8 +2,8 @@ namespace TrainLauncher.Output;
 
 /// <summary>
 /// Where the command's bytes go besides stdout: the job log (SPEC 4). A sink writes out of the
-/// output pump's <see cref="Ring"/> or out of pipes of its own (<see cref="KeepAhead"/>), never out
-/// of a copy of its own, and only the pump's thread calls it. Failure policy: any exception means the log stopped taking output; the pump says
+/// output pump's <see cref="Ring"/>, never out of a copy of its own, and only the pump's thread
+/// calls it. Failure policy: any exception means the log stopped taking output; the pump says
 /// so once and goes on with stdout.
 /// </summary>
 internal interface ILogSink : IDisposable
@@ -20,14 +20,7 @@ internal interface ILogSink : IDisposable
     /// those next), 0 when none.</summary>
     int TakeAhead(int pipeFd, int maxBytes);
 
-    /// <summary>Instead of a read: the sink keeps the next <paramref name="count"/> bytes of the
-    /// command's pipe (ones <see cref="TakeAhead"/> gave its tool) in pipes of its own, without a
-    /// copy: moved out of the pipe when <paramref name="consume"/>, else cloned (the pump consumes
-    /// them next). False when it cannot (no pipes of its own): the pump reads them into the ring.</summary>
-    bool KeepAhead(int pipeFd, int count, bool consume);
-
-    /// <summary>The pump passed <paramref name="count"/> more bytes: read into the ring, or kept by
-    /// <see cref="KeepAhead"/> and skipped there.</summary>
+    /// <summary>The pump added <paramref name="count"/> bytes to the ring.</summary>
     void Added(int count);
 
     /// <summary>The output went quiet: what the sink holds back for a bigger write goes out now.</summary>

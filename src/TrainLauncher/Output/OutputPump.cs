@@ -22,13 +22,11 @@ internal sealed class OutputPump
     private const int MaxChunk = 256 << 10;
     private const int QuietMsAfterExit = 200;
     private const int IdlePollMs = 250;
-    private const int HeldLineMs = 1000;
 
     private readonly ConsoleGate _console;
     private readonly ByteRing _ring;
     private readonly ILogger _log;
     private readonly ConsoleGate.ReadTeed _readBack;
-    private readonly ConsoleGate.ReadTeed _keepBack;
     private ILogSink? _sink;
     private int _fd;
     private volatile bool _draining;
@@ -41,7 +39,6 @@ internal sealed class OutputPump
         _ring = ring;
         _log = log;
         _readBack = ReadBack;
-        _keepBack = KeepBack;
     }
 
     /// <summary>When the command last wrote anything (a <see cref="System.Diagnostics.Stopwatch"/>
@@ -104,9 +101,6 @@ internal sealed class OutputPump
                         ToSink(static (_, sink, _) => { sink.Flush(); return 0; }, 0);
                     }
                     else if (_draining && Stopwatch.GetElapsedTime(quietSince).TotalMilliseconds >= QuietMsAfterExit) break;
-                    // A progress bar redrawn with \r never ends its line: launcher messages waiting
-                    // for that newline (the hang warning) go out once the output has paused.
-                    else if (Stopwatch.GetElapsedTime(quietSince).TotalMilliseconds >= HeldLineMs) _console.ReleaseHeld();
                 }
                 Wait(readable: room > 0);
             }
@@ -118,59 +112,30 @@ internal sealed class OutputPump
         }
     }
 
-    /// <returns>bytes passed (to stdout and the sink), 0 at end of data, -1 when the pipe is empty</returns>
+    /// <returns>bytes read (and passed to stdout), 0 at end of data, -1 when the pipe is empty</returns>
     private unsafe int ReadChunk(int maxBytes)
     {
         var free = _ring.Free(maxBytes);
         int ahead = ToSink(static (pump, sink, max) => sink.TakeAhead(pump._fd, max), free.Length);
         int want = ahead > 0 ? ahead : free.Length;
-        // Bytes the sink's tool already has need no read at all when the sink keeps them in pipes.
-        int teed = _console.TeeCommandOutput(_fd, want, ahead > 1 ? _keepBack : _readBack);
+        int teed = _console.TeeCommandOutput(_fd, want, _readBack);
         if (teed > 0) return teed;
-        int moved = ahead > 1 ? SpliceToStdout(ahead) : 0;
-        if (moved > 0)
-        {
-            // The rest (the last byte at least: it tells stdout whether a line ended) as usual.
-            want -= moved;
-            free = _ring.Free(want);
-        }
         while (true)
         {
             nint n;
-            fixed (byte* p = free) n = Native.read(_fd, p, Math.Min(want, free.Length));
+            fixed (byte* p = free) n = Native.read(_fd, p, want);
             if (n > 0)
             {
                 _ring.Commit((int)n);
                 _console.WriteCommandOutput(free[..(int)n]);
-                return moved + (int)n;
+                return (int)n;
             }
-            if (n == 0) return moved;
+            if (n == 0) return 0;
             int errno = Marshal.GetLastPInvokeError();
             if (errno == Native.EINTR) continue;
-            if (errno == Native.EAGAIN) return moved > 0 ? moved : -1;
+            if (errno == Native.EAGAIN) return -1;
             throw new IOException(Marshal.GetPInvokeErrorMessage(errno));
         }
-    }
-
-    /// <summary>Stdout is no pipe but takes splice(2) (a file, /dev/null): the sink clones the next
-    /// <paramref name="count"/> bytes into its pipes, and all but the last move on to stdout.</summary>
-    /// <returns>how many moved (the ring skips them); 0 when this cannot be done</returns>
-    private int SpliceToStdout(int count)
-    {
-        if (!_console.CanSplice) return 0;
-        if (ToSink(static (pump, sink, n) => sink.KeepAhead(pump._fd, n, consume: false) ? 1 : 0, count) == 0) return 0;
-        int moved = _console.SpliceCommandOutput(_fd, count - 1);
-        _ring.Skip(moved);
-        return moved;
-    }
-
-    /// <summary>Consumes the bytes just tee'd to stdout into the sink's pipes, all but the last
-    /// one, which goes into the ring (stdout's line tracking needs it); returns that byte.</summary>
-    private byte KeepBack(int count)
-    {
-        int kept = ToSink(static (pump, sink, n) => sink.KeepAhead(pump._fd, n, consume: true) ? n : 0, count - 1);
-        _ring.Skip(kept);
-        return ReadBack(count - kept);
     }
 
     /// <summary>Consumes the bytes just tee'd to stdout into the ring; returns the last one.</summary>
