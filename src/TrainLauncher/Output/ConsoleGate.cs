@@ -7,8 +7,8 @@ namespace TrainLauncher.Output;
 /// <summary>
 /// The launcher's stdout, shared by the command's bytes and the launcher's own messages. A
 /// message never lands inside a line of the command's output: while the command's last byte
-/// was not a newline, messages wait and go out after the next one (or after the output ends,
-/// on a line of their own). Failure policy: stdout must not stop the job — if it breaks
+/// was not a newline, messages wait and go out after the next one (or, on a line of their own,
+/// after the output ends or pauses for a second: a `\r` progress bar never ends its line). Failure policy: stdout must not stop the job — if it breaks
 /// (reader gone), command output still reaches the log and the launcher warns once on stderr.
 /// </summary>
 internal sealed class ConsoleGate(int fd = 1)
@@ -65,6 +65,13 @@ internal sealed class ConsoleGate(int fd = 1)
             CommandOutputWritten(readBack((int)n));
             return (int)n;
         }
+    }
+
+    /// <summary>The output paused mid-line: waiting messages go out now, on a line of their own.</summary>
+    public void ReleaseHeld()
+    {
+        lock (_lock)
+            if (_pending.Count > 0) FlushPending();
     }
 
     private void CommandOutputWritten(byte last)

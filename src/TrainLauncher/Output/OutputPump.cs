@@ -22,6 +22,7 @@ internal sealed class OutputPump
     private const int MaxChunk = 256 << 10;
     private const int QuietMsAfterExit = 200;
     private const int IdlePollMs = 250;
+    private const int HeldLineMs = 1000;
 
     private readonly ConsoleGate _console;
     private readonly ByteRing _ring;
@@ -101,6 +102,9 @@ internal sealed class OutputPump
                         ToSink(static (_, sink, _) => { sink.Flush(); return 0; }, 0);
                     }
                     else if (_draining && Stopwatch.GetElapsedTime(quietSince).TotalMilliseconds >= QuietMsAfterExit) break;
+                    // A progress bar redrawn with \r never ends its line: launcher messages waiting
+                    // for that newline (the hang warning) go out once the output has paused.
+                    else if (Stopwatch.GetElapsedTime(quietSince).TotalMilliseconds >= HeldLineMs) _console.ReleaseHeld();
                 }
                 Wait(readable: room > 0);
             }

@@ -165,6 +165,36 @@ public class OutputSpecs
         Assert.Equal("partial rest\n", result.Log);
     }
 
+    [Fact]
+    public async Task A_message_held_by_a_carriage_return_progress_bar_goes_out_on_its_own_line_once_the_output_pauses()
+    {
+        using var dir = new TempDir();
+        // A progress bar that never ends its line, then silence: the hang warning must not wait
+        // for a newline that only comes once the gate opens.
+        var run = new LauncherRun(dir).Args("--no-output-timeout", "0.3", "--shell", "--",
+            $"printf '\\r10%%\\r20%%'; {Repo.Python} {Repo.Dummy} waitfile {dir["gate"]}; printf '\\rdone\\n'");
+        using var launcher = run.Start();
+        var collecting = run.CollectAsync(launcher);
+        string stdout = dir[$"stdout-{launcher.Id}"];
+        try
+        {
+            await Supervision.Supervised.WaitUntilAsync(() => SharedFile.Read(stdout).Contains("has printed nothing for"), launcher, "the hang warning on stdout");
+        }
+        finally
+        {
+            File.WriteAllText(dir["gate"], ""); // also when the wait failed: the command must not outlive the test
+        }
+        var result = await collecting;
+
+        Assert.Equal(0, result.ExitCode);
+        var lines = result.Stdout.Split('\n');
+        int bar = Array.IndexOf(lines, "\r10%\r20%");
+        Assert.True(bar >= 0, result.Stdout);
+        Assert.Contains("warning: the command has printed nothing for 0.3 s", lines[bar + 1]);
+        Assert.Contains("\rdone", lines);
+        Assert.Equal("\r10%\r20%\rdone\n", result.Log);
+    }
+
     private static async Task Until(Func<bool> condition)
     {
         var deadline = DateTime.UtcNow.AddSeconds(60);
