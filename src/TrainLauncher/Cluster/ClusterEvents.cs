@@ -21,6 +21,12 @@ internal static partial class ClusterEvents
     [LoggerMessage(305, LogLevel.Information, "cluster: {Note}")]
     public static partial void ClusterNote(this ILogger log, string note);
 
+    [LoggerMessage(306, LogLevel.Information, "workers: {Summary}")]
+    public static partial void WorkersPlanned(this ILogger log, string summary, int Workers, bool Prefix);
+
+    [LoggerMessage(307, LogLevel.Information, "workers: {Worker}: {Variables}")]
+    public static partial void WorkerPlanned(this ILogger log, string worker, string variables, int LocalRank, int Rank, string DeviceId);
+
     [LoggerMessage(310, LogLevel.Information, "waiting up to {Seconds:0} s for the master {Host} to resolve ({Reason})")]
     public static partial void MasterWaiting(this ILogger log, double seconds, string host, string reason);
 

@@ -21,6 +21,10 @@ internal sealed record LaunchOptions
     public int TfPort { get; init; } = 2222;
     /// <summary>--rank-table: write an HCCL rank table for a multi-node Ascend job without RANK_TABLE_FILE.</summary>
     public Cluster.RankTableMode RankTable { get; init; } = Cluster.RankTableMode.Auto;
+    /// <summary>--per-device: one worker per visible accelerator (own device each, or all shared); off: one command.</summary>
+    public Cluster.WorkerMode PerDevice { get; init; } = Cluster.WorkerMode.Off;
+    /// <summary>--worker-prefix: "[rank N] " before each worker's line; null = on for more than one worker.</summary>
+    public bool? WorkerPrefix { get; init; }
     public double WaitHostsSeconds { get; init; } = 600;
     /// <summary>Where /dev/nvidia* and /dev/davinci* are counted (tests point it elsewhere).</summary>
     public string DeviceDir { get; init; } = "/dev";

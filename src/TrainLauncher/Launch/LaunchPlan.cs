@@ -38,6 +38,8 @@ internal sealed record LaunchPlan
     public GpuRestriction? Gpus { get; init; }
     public required ClusterPlan Cluster { get; init; }
     public required RankTablePlan RankTable { get; init; }
+    /// <summary>--per-device: the workers to start in place of one command; null: one command.</summary>
+    public WorkerPlan? Workers { get; init; }
     /// <summary>TORCHELASTIC_ERROR_FILE as the command gets it, read when the command fails.</summary>
     public required string ErrorFile { get; init; }
     /// <summary>True when the launcher chose <see cref="ErrorFile"/> (so a stale one of an earlier run is removed).</summary>

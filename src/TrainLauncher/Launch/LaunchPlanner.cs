@@ -48,6 +48,8 @@ internal sealed class LaunchPlanner(LaunchOptions options, IReadOnlyDictionary<s
         string? userErrorFile = environment.Get(ElasticErrorFile.Variable) is { Length: > 0 } given ? given : null;
         string errorFile = Path.GetFullPath(userErrorFile ?? ElasticErrorFile.DefaultPath(settings.JobDir, settings.TaskIndex), settings.JobDir);
         if (userErrorFile is null) environment.Set(ElasticErrorFile.Variable, errorFile);
+        var workers = WorkerPlan.Plan(options.PerDevice, options.WorkerPrefix, accelerators.Primary, gpus, cluster.Position, rankTable,
+            settings.LogFile, errorFile, userErrorFile is null);
 
         var code = CodeSource.Resolve(settings.AppUrl, settings.UseDownloader, downloader, options.Downloader, cwd);
         var argv = options.Shell ? ["/bin/sh", "-c", string.Join(' ', options.Command)] : options.Command;
@@ -71,6 +73,7 @@ internal sealed class LaunchPlanner(LaunchOptions options, IReadOnlyDictionary<s
             Gpus = gpus,
             Cluster = cluster,
             RankTable = rankTable,
+            Workers = workers,
             ErrorFile = errorFile,
             ErrorFileIsOurs = userErrorFile is null,
             Stdbuf = options.NoStdbuf ? null : tools.Find("stdbuf"),

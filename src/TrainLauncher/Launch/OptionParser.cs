@@ -39,6 +39,10 @@ internal static class OptionParser
             (o, v, s) => o with { TfPort = NonZeroPort(v, s) }),
         new("rank-table", false, "auto: write an HCCL rank table for a multi-node Ascend job without RANK_TABLE_FILE; off: never (default auto)",
             (o, v, s) => o with { RankTable = RankTableChoice(v, s) }),
+        new("per-device", true, "one worker per visible accelerator, each with its own device (--per-device or =own) or all of them (=shared); off: one command (default)",
+            (o, v, s) => o with { PerDevice = PerDeviceChoice(v, s) }),
+        new("worker-prefix", true, "prefix each worker's output lines with \"[rank N] \" (default: on for more than one worker)",
+            (o, v, s) => o with { WorkerPrefix = Flag(v, s) }),
         new("wait-hosts", false, "seconds to wait for the master's name to resolve (default 600)",
             (o, v, s) => o with { WaitHostsSeconds = Seconds(v, s) }),
         new("device-dir", false, "where /dev/nvidiaN and /dev/davinciN are counted (default /dev)",
@@ -232,6 +236,14 @@ internal static class OptionParser
         "auto" => Cluster.RankTableMode.Auto,
         "off" => Cluster.RankTableMode.Off,
         _ => throw LaunchFailure.Setup($"{source} must be auto or off, got '{OneLine.Escape(value)}'"),
+    };
+
+    private static Cluster.WorkerMode PerDeviceChoice(string value, string source) => value.ToLowerInvariant() switch
+    {
+        "1" or "true" or "yes" or "on" or "own" => Cluster.WorkerMode.Own,
+        "shared" => Cluster.WorkerMode.Shared,
+        "0" or "false" or "no" or "off" or "" => Cluster.WorkerMode.Off,
+        _ => throw LaunchFailure.Setup($"{source} must be own (or true, 1), shared or off (false, 0), got '{OneLine.Escape(value)}'"),
     };
 
     private static string Tool(string value, string source) =>

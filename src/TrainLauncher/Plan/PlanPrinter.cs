@@ -42,11 +42,13 @@ internal static class PlanPrinter
             : plan.BuiltinLogUpload is { } logUrl ? $"built-in client {s.LogFile} -> {logUrl}" : "no");
         Line("output upload:", plan.OutputUpload is { } output ? $"built-in client {output.Dir}/ -> {output.Url} (after any end of the command)" : "no");
         if (storage is not null) Line("object store:", storage.Describe());
-        foreach (var line in plan.Accelerators.Describe().Concat(plan.Cluster.Describe()).Concat(plan.RankTable.Describe())) text.Append(line).Append('\n');
+        foreach (var line in plan.Accelerators.Describe().Concat(plan.Cluster.Describe()).Concat(plan.RankTable.Describe())
+            .Concat(plan.Workers?.Describe() ?? [])) text.Append(line).Append('\n');
         if (plan.Gpus is { } gpus) Line("--gpus:", $"{gpus.Variable}={gpus.Value}");
         Line("stdio:", plan.Stdbuf is null ? "as the command sets it" : $"line-buffered via {plan.Stdbuf}");
         Line("argv:", secrets.Mask(Quote(plan.Argv)));
-        Line("stop grace:", $"{plan.Options.StopGraceSeconds:0.###} s, then SIGKILL to the process group");
+        Line("stop grace:", $"{plan.Options.StopGraceSeconds:0.###} s, then SIGKILL to the process group"
+            + (plan.Workers is null ? "" : "s; the first failing worker stops the others"));
         Line("hang watch:", plan.Options.NoOutputTimeoutSeconds <= 0 ? "off (--no-output-timeout 0)"
             : $"no output for {plan.Options.NoOutputTimeoutSeconds:0.###} s: "
               + (plan.Options.StopOnNoOutput ? "one warning, then the stop sequence (SIGTERM, grace, SIGKILL), status 124" : "one warning per silence"));

@@ -22,6 +22,7 @@ internal static class RunHeader
         log.HeaderAccelerators(devices.Nvidia.Describe(), devices.Ascend.Describe(), devices.Nvidia.Count, devices.Ascend.Count);
         plan.Cluster.Report(log);
         plan.RankTable.Report(log);
+        plan.Workers?.Report(log);
         if (plan.Gpus is { } gpus) log.HeaderGpus(gpus.Variable, gpus.Value);
     }
 }
