@@ -14,10 +14,16 @@ namespace TrainLauncher.Supervision;
 /// comes from a timer thread of its own, which no log line or console lock can delay. Nothing
 /// here runs on the signal thread but system calls: events go out from the thread pool.
 /// </summary>
-internal sealed class CommandSupervisor(SignalHub signals, TimeSpan stopGrace, ILogger log)
+/// <remarks>A <c>--per-device</c> worker's supervisor is one of a <see cref="WorkerGroup"/>: it
+/// shares the job's <see cref="AdoptedProcesses"/>, leaves the signal hub to the group (which
+/// calls <see cref="ForwardToGroup"/> for every worker) and never takes the terminal (one group
+/// can own it, and none of the workers is the job).</remarks>
+internal sealed class CommandSupervisor(SignalHub signals, TimeSpan stopGrace, ILogger log, AdoptedProcesses? sharedAdopted = null) : IStoppable
 {
     private readonly TaskCompletionSource<ChildExit> _exited = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private readonly TerminalHandOver? _terminal = TerminalHandOver.Detect();
+    private readonly bool _isWorker = sharedAdopted is not null;
+    private readonly AdoptedProcesses _adopted = sharedAdopted ?? new();
+    private readonly TerminalHandOver? _terminal = sharedAdopted is null ? TerminalHandOver.Detect() : null;
     private readonly Lock _lock = new();
     private JobEnd? _end;
     private int _pgid;
@@ -33,14 +39,18 @@ internal sealed class CommandSupervisor(SignalHub signals, TimeSpan stopGrace, I
     /// <summary>How the command ended; never faults.</summary>
     public Task<ChildExit> WaitAsync() => _exited.Task;
 
+    /// <summary>When waitpid returned its status (a <see cref="System.Diagnostics.Stopwatch"/>
+    /// timestamp): which of several workers failed first.</summary>
+    public long EndedAt { get; private set; }
+
     /// <summary>After the command's end: ends the rest of the job (the grace of a stop signal
     /// still holds), then stops forwarding and gives the terminal back.</summary>
     public void EndLeftovers()
     {
         JobEnd end;
-        lock (_lock) end = _end ??= JobEnd.AfterExit(_pgid, stopGrace);
+        lock (_lock) end = _end ??= JobEnd.AfterExit(_pgid, _adopted, stopGrace);
         end.Finish();
-        signals.ForwardTo(null);
+        if (!_isWorker) signals.ForwardTo(null);
         _terminal?.GiveBack(_pgid);
     }
 
@@ -79,9 +89,9 @@ internal sealed class CommandSupervisor(SignalHub signals, TimeSpan stopGrace, I
         try
         {
             _pgid = command.Pid;
+            _adopted.AddGroup(_pgid);
             // A stop signal that came while the command was being started is not lost.
-            int missed = signals.ForwardTo(Forward);
-            if (missed != 0) Forward(missed);
+            if (!_isWorker && signals.ForwardTo(Forward) is var missed and not 0) Forward(missed);
             started.SetResult(command);
             exit = Wait(command.Pid);
         }
@@ -90,6 +100,7 @@ internal sealed class CommandSupervisor(SignalHub signals, TimeSpan stopGrace, I
             started.TrySetResult(command); // else a failure before SetResult would leave the launch waiting forever
             exit = Lost($"{e.GetType().Name}: {e.Message}");
         }
+        EndedAt = System.Diagnostics.Stopwatch.GetTimestamp();
         ChildRegistry.Release(command.Pid);
         _exited.SetResult(exit);
     }
@@ -97,11 +108,19 @@ internal sealed class CommandSupervisor(SignalHub signals, TimeSpan stopGrace, I
     /// <summary>On the signal thread: system calls only, the group's signal first.</summary>
     private void Forward(int signal)
     {
+        if (ForwardToGroup(signal)) _adopted.SignalAll(signal);
+    }
+
+    /// <summary>On the signal thread: <paramref name="signal"/> to the command's group; the first
+    /// stop signal begins its stop (and tells the adopted processes). True for a later stop
+    /// signal, which the adopted processes are still to get (once for the job: the caller's part).</summary>
+    public bool ForwardToGroup(int signal)
+    {
+        if (_pgid == 0) return false;
         // Before the command resumes, so that it finds the terminal its own again.
         if (signal == SignalHub.SIGCONT) _terminal?.GiveTo(_pgid);
         SignalGroup(_pgid, signal);
-        if (SignalHub.IsStopSignal(signal) && !BeginStop(signal, signals.StopTimestamp))
-            foreach (int pid in OrphanReaper.AdoptedOutside(_pgid)) Native.kill(pid, signal);
+        return SignalHub.IsStopSignal(signal) && !BeginStop(signal, signals.StopTimestamp);
     }
 
     /// <summary>The first stop signal (the group has it): to the adopted processes now, SIGKILL
@@ -112,7 +131,7 @@ internal sealed class CommandSupervisor(SignalHub signals, TimeSpan stopGrace, I
         lock (_lock)
         {
             if (_end is not null) return false;
-            _end = end = JobEnd.AfterStopSignal(_pgid, signal, sentAt, stopGrace);
+            _end = end = JobEnd.AfterStopSignal(_pgid, _adopted, signal, sentAt, stopGrace);
         }
         new Thread(() => KillAfterGrace(end)) { IsBackground = true, Name = "stop-timer" }.Start();
         int pgid = _pgid;

@@ -11,6 +11,8 @@ namespace TrainLauncher.Supervision;
 /// re-enter a checkpoint handler) and the deadline is the whole grace counted from the signal.
 /// After the command ended on its own, its leftovers get SIGTERM after a short settle (they may
 /// still be handling a signal they got with the command) and SIGKILL after min(grace, 2 s).
+/// Each <c>--per-device</c> worker's group has a JobEnd of its own; the adopted processes are
+/// the job's (<see cref="AdoptedProcesses"/>), told once whichever group's end finds them.
 /// </summary>
 internal sealed class JobEnd
 {
@@ -22,14 +24,15 @@ internal sealed class JobEnd
     private readonly int _signal;
     private readonly long _tellFrom;
     private readonly long _killAt;
-    private readonly HashSet<int> _told = [];
+    private readonly AdoptedProcesses _adopted;
     private readonly Lock _lock = new();
     private readonly ManualResetEventSlim _finished = new();
     private bool _groupTold;
 
-    private JobEnd(int pgid, int signal, long tellFrom, long killAt, bool groupTold)
+    private JobEnd(int pgid, AdoptedProcesses adopted, int signal, long tellFrom, long killAt, bool groupTold)
     {
         _pgid = pgid;
+        _adopted = adopted;
         _signal = signal;
         _tellFrom = tellFrom;
         _killAt = killAt;
@@ -38,17 +41,17 @@ internal sealed class JobEnd
 
     /// <summary>The group got <paramref name="signal"/> already; the adopted processes get it now.
     /// The grace counts from <paramref name="sentAt"/> (a <see cref="Stopwatch"/> timestamp).</summary>
-    public static JobEnd AfterStopSignal(int pgid, int signal, long sentAt, TimeSpan grace)
+    public static JobEnd AfterStopSignal(int pgid, AdoptedProcesses adopted, int signal, long sentAt, TimeSpan grace)
     {
-        var end = new JobEnd(pgid, signal, sentAt, sentAt + Ticks(grace), groupTold: true);
+        var end = new JobEnd(pgid, adopted, signal, sentAt, sentAt + Ticks(grace), groupTold: true);
         end.Tell();
         return end;
     }
 
-    public static JobEnd AfterExit(int pgid, TimeSpan grace)
+    public static JobEnd AfterExit(int pgid, AdoptedProcesses adopted, TimeSpan grace)
     {
         long now = Stopwatch.GetTimestamp();
-        return new JobEnd(pgid, Native.SIGTERM, now + Ticks(Min(Settle, grace)), now + Ticks(Min(LeftoverGrace, grace)), groupTold: false);
+        return new JobEnd(pgid, adopted, Native.SIGTERM, now + Ticks(Min(Settle, grace)), now + Ticks(Min(LeftoverGrace, grace)), groupTold: false);
     }
 
     /// <summary>Waits until nothing of the job is left (or 5 s of SIGKILL rounds have passed),
@@ -77,9 +80,7 @@ internal sealed class JobEnd
     public bool Kill()
     {
         bool groupAlive = Native.kill(-_pgid, Native.SIGKILL) == 0;
-        var adopted = OrphanReaper.AdoptedOutside(_pgid);
-        foreach (int pid in adopted) Native.kill(pid, Native.SIGKILL);
-        return groupAlive || adopted.Count > 0;
+        return _adopted.SignalAll(Native.SIGKILL) || groupAlive;
     }
 
     /// <summary>The signal to whoever of the job has not had it (once the settle is over); false when none is left.</summary>
@@ -90,11 +91,7 @@ internal sealed class JobEnd
             bool tell = Stopwatch.GetTimestamp() >= _tellFrom;
             bool groupAlive = Native.kill(-_pgid, tell && !_groupTold ? _signal : 0) == 0;
             _groupTold |= tell;
-            var adopted = OrphanReaper.AdoptedOutside(_pgid);
-            if (tell)
-                foreach (int pid in adopted)
-                    if (_told.Add(pid)) Native.kill(pid, _signal);
-            return groupAlive || adopted.Count > 0;
+            return _adopted.TellOnce(_signal, tell) || groupAlive;
         }
     }
 

@@ -51,13 +51,13 @@ internal sealed class OrphanReaper : IDisposable
 
     /// <summary>
     /// The live processes the launcher adopted (its children that are neither the command nor a
-    /// tool: workers whose parent died, double-forked daemons) outside process group
-    /// <paramref name="pgid"/>, which a signal to that group reaches already.
+    /// tool: workers whose parent died, double-forked daemons) outside the process groups
+    /// <paramref name="pgids"/> (the job's), which a signal to each group reaches already.
     /// </summary>
-    public static List<int> AdoptedOutside(int pgid)
+    public static List<int> AdoptedOutside(IReadOnlyCollection<int> pgids)
     {
         var adopted = new List<int>();
-        ChildRegistry.TryScan(owned => adopted.AddRange(Children().Where(pid => !owned.Contains(pid) && !IsZombie(pid) && Native.getpgid(pid) != pgid)));
+        ChildRegistry.TryScan(owned => adopted.AddRange(Children().Where(pid => !owned.Contains(pid) && !IsZombie(pid) && !pgids.Contains(Native.getpgid(pid)))));
         return adopted;
     }
 

@@ -22,4 +22,10 @@ internal static partial class SupervisionEvents
 
     [LoggerMessage(406, LogLevel.Warning, "the stop timer failed: {Reason}")]
     public static partial void StopTimerFailed(this ILogger log, string reason);
+
+    [LoggerMessage(407, LogLevel.Information, "{Worker} ended with {Exit} after {Seconds:0.00} s")]
+    public static partial void WorkerEnded(this ILogger log, string worker, string exit, double seconds, int Status, int LocalRank, int Rank);
+
+    [LoggerMessage(408, LogLevel.Warning, "{Worker} failed with {Exit}: the other workers are stopped (SIGTERM, SIGKILL after {Seconds:0.#} s); its status is the job's")]
+    public static partial void WorkerFailed(this ILogger log, string worker, string exit, double seconds, int Status, int LocalRank, int Rank);
 }

@@ -10,7 +10,7 @@ namespace TrainLauncher.Watchdog;
 /// `--no-output-timeout S`: while the command runs, S seconds without a byte of output is one
 /// warning per silence (output, then a new silence, warns again). With `--no-output-action
 /// stop` the job is stopped as a stop signal would stop it (SIGTERM to the group, the grace,
-/// SIGKILL — <see cref="CommandSupervisor.Stop"/>) and the status is 124, as timeout(1)'s.
+/// SIGKILL — <see cref="IStoppable.Stop"/>; every worker with --per-device) and the status is 124, as timeout(1)'s.
 /// A hosted service beside the launch: it only reads the pump's last output time, so it costs
 /// the command nothing (a check every quarter of S, at most once a second).
 /// </summary>
@@ -40,7 +40,7 @@ internal sealed class HangWatchdog(LaunchOptions options, RunState state, ILogge
                 // Recorded before the signal: the status is decided by the hang, whatever the
                 // command then does with its SIGTERM.
                 state.StoppedAsHungAfter = timeout.TotalSeconds;
-                if (running.Supervisor.Stop(SignalHub.SIGTERM)) log.HangStop(timeout.TotalSeconds, pid);
+                if (running.Command.Stop(SignalHub.SIGTERM)) log.HangStop(timeout.TotalSeconds, pid);
                 else state.StoppedAsHungAfter = null;
             }
         }
