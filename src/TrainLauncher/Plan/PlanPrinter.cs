@@ -40,6 +40,8 @@ internal static class PlanPrinter
         Line("checkpoints:", plan.Checkpoints?.Describe() ?? "no (--checkpoint-dir not set)");
         Line("log upload:", plan.UploadTool is not null ? $"{plan.UploadTool} -s {s.LogFile} -d {s.LogUploadDir}"
             : plan.BuiltinLogUpload is { } logUrl ? $"built-in client {s.LogFile} -> {logUrl}" : "no");
+        if (plan.Workers is not null && (plan.UploadTool is not null || plan.BuiltinLogUpload is not null))
+            Line("", "and each worker's log beside it, the same way");
         Line("output upload:", plan.OutputUpload is { } output ? $"built-in client {output.Dir}/ -> {output.Url} (after any end of the command)" : "no");
         if (storage is not null) Line("object store:", storage.Describe());
         foreach (var line in plan.Accelerators.Describe().Concat(plan.Cluster.Describe()).Concat(plan.RankTable.Describe())

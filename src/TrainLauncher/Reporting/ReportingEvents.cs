@@ -48,6 +48,9 @@ internal static partial class ReportingEvents
     [LoggerMessage(216, LogLevel.Information, "  {Item,-12} {Value}")]
     public static partial void SummaryRootCause(this ILogger log, string item, string value);
 
+    [LoggerMessage(217, LogLevel.Information, "  {Item,-12} {Value}")]
+    public static partial void SummaryFailedWorker(this ILogger log, string item, string value);
+
     [LoggerMessage(220, LogLevel.Warning, "cannot write the termination message to {Path} (--termination-log): {Reason}")]
     public static partial void TerminationLogFailed(this ILogger log, string path, string reason);
 }

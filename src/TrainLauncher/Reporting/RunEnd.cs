@@ -23,6 +23,7 @@ internal sealed class RunEnd(LaunchOptions options, RunState state, ILogger log,
         reason ??= state.StoppedAsHungAfter is { } silence
             ? string.Create(System.Globalization.CultureInfo.InvariantCulture,
                 $"the command hung: no output for {silence:0.###} s (--no-output-timeout), stopped by --no-output-action stop; it ended with {state.Report.CommandEnd}")
+            : state.Report.FailedWorker is { } worker ? worker
             : state.Report.CommandEnd is { } end ? $"the command ended with {end}" : "the launcher finished";
         // Recorded first, and nothing below may throw: a message that cannot be written is a
         // warning, never a 125 in place of the run's status, and never skips the other message.

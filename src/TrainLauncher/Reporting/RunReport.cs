@@ -27,6 +27,8 @@ internal sealed class RunReport
     public long? PeakRssBytes { get; set; }
     /// <summary>How the command ended ("exit status 1", "signal SIGKILL"), when it ran.</summary>
     public string? CommandEnd { get; set; }
+    /// <summary>--per-device: the worker whose failure is the job's status, e.g. "worker 1 (rank 3, device 1) exited with status 3".</summary>
+    public string? FailedWorker { get; set; }
     /// <summary>The failed command's root cause from torchrun's error file, when there is one.</summary>
     public RootCause? RootCause { get; set; }
 }

@@ -34,6 +34,8 @@ internal static class RunSummary
             report.BytesUploaded, report.FilesUploaded);
         log.SummaryOutput("output", report.OutputBytes is { } output ? Size(output) : "-", report.OutputBytes);
         log.SummaryPeakRss("peak RSS", report.PeakRssBytes is { } rss ? Size(rss) + " (largest child process)" : "-", report.PeakRssBytes);
+        if (report.FailedWorker is { } worker)
+            log.SummaryFailedWorker("failed", worker);
         if (report.RootCause is { } cause)
             log.SummaryRootCause("root cause", $"{cause.Summary} ({cause.Source})");
         log.SummaryExitStatus("exit status", report.CommandEnd is { } end && !end.EndsWith($" {status}", StringComparison.Ordinal)

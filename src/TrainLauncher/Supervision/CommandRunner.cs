@@ -13,7 +13,8 @@ namespace TrainLauncher.Supervision;
 /// Step 9: finds the program, waits for the master on a multi-node job, starts the command,
 /// pumps its output to stdout and the log, forwards signals (stop signal → grace for the whole
 /// job → SIGKILL), ends what it left behind and drains the pipe. Returns the command's status
-/// (128+N for a signal; 124 when the hang watchdog stopped it).
+/// (128+N for a signal; 124 when the hang watchdog stopped it). With --per-device the same for
+/// every worker at once (<see cref="RunWorkersAsync"/>); without it, one command on its own pipe.
 /// </summary>
 internal sealed class CommandRunner(LaunchOptions options, ConsoleGate console, SignalHub signals, RunState state, ILogger log)
 {
@@ -30,6 +31,7 @@ internal sealed class CommandRunner(LaunchOptions options, ConsoleGate console, 
 
         using var sink = jobLog.OpenSink(log);
         var pump = new OutputPump(console, sink, jobLog.Recent, log);
+        if (plan.Workers is { } workers) return await RunWorkersAsync(plan, workers, program, argv, pump, secrets);
         var supervisor = new CommandSupervisor(signals, TimeSpan.FromSeconds(options.StopGraceSeconds), log);
         if (plan.ErrorFileIsOurs) ElasticErrorFile.RemoveStale(plan.ErrorFile);
         var startedAt = DateTime.UtcNow;
@@ -59,6 +61,55 @@ internal sealed class CommandRunner(LaunchOptions options, ConsoleGate console, 
         state.Report.OutputBytes = pump.Bytes;
         log.CommandEnded(exit.ToString(), clock.Elapsed.TotalSeconds, exit.ExitStatus, exit.Signal is { } signal ? SignalNames.Name(signal) : null, command.Pid);
         // Decided before the command ended: a hang the watchdog stopped is 124 (timeout(1)'s status).
+        return state.StoppedAsHungAfter is null ? exit.ExitStatus : ExitCodes.Hung;
+    }
+
+    /// <summary>
+    /// --per-device: every worker under one <see cref="WorkerGroup"/>, their pipes merged by
+    /// <see cref="WorkerOutput"/> into the one pipe the pump reads (each worker's bytes also go
+    /// to its own log). The job's status is the first failing worker's (else 0).
+    /// </summary>
+    private async Task<int> RunWorkersAsync(LaunchPlan plan, WorkerPlan workers, string program, IReadOnlyList<string> argv, OutputPump pump, SecretSet secrets)
+    {
+        var specs = workers.Workers;
+        var job = plan.Environment.Variables;
+        var group = new WorkerGroup(signals, TimeSpan.FromSeconds(options.StopGraceSeconds), log);
+        if (plan.ErrorFileIsOurs)
+            foreach (var worker in specs) ElasticErrorFile.RemoveStale(worker.ErrorFile);
+        var startedAt = DateTime.UtcNow;
+        var clock = Stopwatch.StartNew();
+        using var output = new WorkerOutput(specs.Count, workers.Prefix, log);
+        IReadOnlyList<SpawnedCommand> commands;
+        try
+        {
+            commands = await group.StartAsync(program, argv, specs, [.. specs.Select(w => WorkerPlan.Environment(job, w))]);
+        }
+        catch (SpawnException e)
+        {
+            Native.close(output.MergedReadFd); // never given to the pump
+            int status = e.Errno == Native.ENOENT ? ExitCodes.NotFound : ExitCodes.CannotExecute;
+            throw new LaunchFailure(status, secrets.Mask(e.Message));
+        }
+        state.CommandPid = commands[0].Pid;
+        for (int i = 0; i < specs.Count; i++) output.Relay(i, specs[i].Rank, commands[i].OutputFd, specs[i].LogPath);
+        var pumping = pump.RunAsync(output.MergedReadFd);
+        state.Running = new Watchdog.RunningCommand(pump, group);
+        var (decisive, exit) = await group.WaitAsync();
+        state.Running = null;
+        state.CommandEnded(exit);
+        if (exit.ExitStatus != 0)
+        {
+            state.Report.FailedWorker = decisive.Name + (exit.Code is { } code ? $" exited with status {code}" : $" was killed by {exit}");
+            state.Report.RootCause = ElasticErrorFile.Read(decisive.ErrorFile, startedAt, secrets, $"worker {decisive.LocalRank}'s torchelastic error file");
+        }
+        // Before the drains: once nothing of the workers is left, their pipes reach end of data.
+        group.EndLeftovers();
+        output.Drain();
+        pump.Drain();
+        await pumping; // never faults: the pump reports its own failures and completes the log
+        await output.Completion;
+        state.Report.OutputBytes = Enumerable.Range(0, specs.Count).Sum(output.BytesOf);
+        log.CommandEnded(exit.ToString(), clock.Elapsed.TotalSeconds, exit.ExitStatus, exit.Signal is { } signal ? SignalNames.Name(signal) : null, commands[0].Pid);
         return state.StoppedAsHungAfter is null ? exit.ExitStatus : ExitCodes.Hung;
     }
 

@@ -33,31 +33,15 @@ internal sealed class JobUploader(ToolRunner tools, ObjectStore? store, RunState
         }
     }
 
-    /// <summary>The log, by dls-downloader or the built-in client; a failure is appended to the log.</summary>
+    /// <summary>The log (and, with --per-device, each worker's log beside it), by dls-downloader or
+    /// the built-in client; a failure is appended to the log.</summary>
     public async Task UploadLogAsync(LaunchPlan plan, JobLog jobLog)
     {
-        string? error = null;
-        if (plan.UploadTool is not null)
-        {
-            state.Phase = LaunchPhase.Uploading;
-            log.LogUploadWithTool(plan.Settings.LogFile, plan.Settings.LogUploadDir!);
-            try
-            {
-                var result = await tools.RunAsync(plan.UploadTool, ["-s", plan.Settings.LogFile, "-d", plan.Settings.LogUploadDir!], CancellationToken.None);
-                if (!result.Succeeded) error = $"dls-downloader exited with status {result.ExitCode}: {OneLine.Escape(Code.CodeFetcher.Tail(result.Output))}";
-            }
-            catch (Exception e) when (e is Win32Exception or InvalidOperationException)
-            {
-                error = $"dls-downloader could not be started: {e.Message}";
-            }
-        }
-        else if (plan.BuiltinLogUpload is { } url && store is not null)
-        {
-            state.Phase = LaunchPhase.Uploading;
-            log.LogUpload(plan.Settings.LogFile, url.ToString());
-            try { CountUpload(await store.UploadFileAsync(plan.Settings.LogFile, url, log, CancellationToken.None)); }
-            catch (ObjectStoreException e) { error = e.Message; }
-        }
+        var errors = new List<string>();
+        IEnumerable<string> workerLogs = plan.Workers?.Workers.Select(w => w.LogPath).OfType<string>().Where(File.Exists) ?? [];
+        foreach (string file in (string[])[plan.Settings.LogFile, .. workerLogs])
+            if (await UploadLogFileAsync(plan, file) is { } failed) errors.Add(failed);
+        string? error = errors.Count == 0 ? null : string.Join("; ", errors);
         if (error is null) return;
         try
         {
@@ -68,6 +52,33 @@ internal sealed class JobUploader(ToolRunner tools, ObjectStore? store, RunState
         {
             log.LogUploadFailedUnlogged(error, e.Message);
         }
+    }
+
+    /// <summary>One log file; null, or why it failed.</summary>
+    private async Task<string?> UploadLogFileAsync(LaunchPlan plan, string file)
+    {
+        if (plan.UploadTool is not null)
+        {
+            state.Phase = LaunchPhase.Uploading;
+            log.LogUploadWithTool(file, plan.Settings.LogUploadDir!);
+            try
+            {
+                var result = await tools.RunAsync(plan.UploadTool, ["-s", file, "-d", plan.Settings.LogUploadDir!], CancellationToken.None);
+                if (!result.Succeeded) return $"dls-downloader exited with status {result.ExitCode}: {OneLine.Escape(Code.CodeFetcher.Tail(result.Output))}";
+            }
+            catch (Exception e) when (e is Win32Exception or InvalidOperationException)
+            {
+                return $"dls-downloader could not be started: {e.Message}";
+            }
+        }
+        else if (plan.BuiltinLogUpload is { } url && store is not null)
+        {
+            state.Phase = LaunchPhase.Uploading;
+            log.LogUpload(file, url.ToString());
+            try { CountUpload(await store.UploadFileAsync(file, url, log, CancellationToken.None)); }
+            catch (ObjectStoreException e) { return e.Message; }
+        }
+        return null;
     }
 
     private void CountUpload(TransferStats stats)
