@@ -15,6 +15,7 @@ public sealed class DistributedSpecs(ITestOutputHelper output) : IDisposable
     // Debian's torch 1.13 on Python 3.11 needs --redirects 1 --tee 1 (examples/distributed/README.md).
     private const string Torchrun = "/usr/bin/python3 -m torch.distributed.run --redirects 1 --tee 1";
     private const string Script = "examples/distributed/train.py";
+    private const string PerDeviceScript = "examples/per-device/train.py";
     private const string ExplicitForm =
         Torchrun + " --nnodes=$NNODES --node_rank=$NODE_RANK --nproc_per_node=$NPROC_PER_NODE" +
         " --master_addr=$MASTER_ADDR --master_port=$MASTER_PORT " + Script;
@@ -83,6 +84,57 @@ public sealed class DistributedSpecs(ITestOutputHelper output) : IDisposable
         Assert.Contains($"master {NetworkNamespaces.Address0}:", node1.Stdout);
     }
 
+    [SkippableFact]
+    public async Task Two_nodes_of_two_per_device_workers_each_get_their_global_rank_and_all_reduce_over_env_init()
+    {
+        var (node0, node1) = await RunPerDeviceJobAsync(run => run);
+
+        foreach (var (node, rank) in new[] { (node0, 0), (node1, 1) })
+        {
+            Assert.True(node.ExitCode == 0, $"node {rank} exited {node.ExitCode}:\n{node.Stdout}");
+            var lines = node.Stdout.Split('\n');
+            for (int local = 0; local < 2; local++)
+            {
+                int global = rank * 2 + local;
+                Assert.Contains($"[rank {global}] worker RANK={global} LOCAL_RANK={local} WORLD_SIZE=4 DEVICE_ID={local} RANK_ID={global}", lines);
+                // 3 steps of all-reduce over ranks 0..3 adding rank + 1: 3 * (1 + 2 + 3 + 4).
+                Assert.Contains($"[rank {global}] allreduce sum=30 world=4", lines);
+            }
+        }
+    }
+
+    [SkippableFact]
+    public async Task A_failing_per_device_worker_stops_all_four_and_its_status_and_name_are_its_node_s()
+    {
+        var (node0, node1) = await RunPerDeviceJobAsync(run => run.Set("FAIL_RANK", "3"));
+
+        Assert.Equal(3, node1.ExitCode);
+        Assert.Contains("[rank 3] rank 3 failing on purpose (FAIL_RANK)", node1.Stdout.Split('\n'));
+        Assert.StartsWith("exit status 3 (phase running): worker 1 (rank 3, device 1) exited with status 3\n",
+            File.ReadAllText(_nodes[1]["termination"]));
+        // Node 0's workers lose their peer (a gloo error) or their master: they end, not all well,
+        // and nobody prints a result.
+        Assert.NotEqual(0, node0.ExitCode);
+        Assert.DoesNotContain("allreduce sum=", node0.Stdout + node1.Stdout);
+        Assert.Contains(node1.Messages, l => l.StartsWith("[trainlauncher] worker 0 (rank 2, device 0) ended with ", StringComparison.Ordinal));
+        Assert.Equal(2, node0.Messages.Count(l => l.Contains(") ended with ", StringComparison.Ordinal)));
+    }
+
+    /// <summary>Two launchers in two network namespaces, each with two stand-in GPUs and --per-device.</summary>
+    private async Task<(LauncherResult Node0, LauncherResult Node1)> RunPerDeviceJobAsync(Func<LauncherRun, LauncherRun> configure)
+    {
+        using var net = NetworkNamespaces.Create(out var reason);
+        Skip.If(net is null, $"network namespaces do not work here: {reason}");
+        foreach (var node in _nodes)
+            foreach (var device in new[] { "nvidia0", "nvidia1", "nvidiactl" }) node.Write("dev/" + device, "");
+
+        return await RunJobAsync(NetworkNamespaces.Address0, NetworkNamespaces.Address1,
+            (run, rank) => configure(run.Set("GLOO_SOCKET_IFNAME", net.Interface(rank)).Set("NVIDIA_VISIBLE_DEVICES", "all")
+                .Args("--per-device", "--device-dir", _nodes[rank]["dev"], "--stop-grace", "5", "--termination-log", _nodes[rank]["termination"],
+                    Repo.Python, PerDeviceScript)),
+            rank => [NetworkNamespaces.Ip, "netns", "exec", net.Namespace(rank)]);
+    }
+
     private Task<(LauncherResult Node0, LauncherResult Node1)> RunJobAsync(string host0, string host1, Func<LauncherRun, LauncherRun> command) =>
         RunJobAsync(host0, host1, (run, _) => command(run), _ => []);
 
@@ -96,7 +148,8 @@ public sealed class DistributedSpecs(ITestOutputHelper output) : IDisposable
         for (int rank = 0; rank < 2; rank++)
         {
             var dir = _nodes[rank];
-            dir.Write("home/user-job-dir/" + Script, File.ReadAllText(Path.Combine(Repo.Root, Script)));
+            foreach (var script in new[] { Script, PerDeviceScript })
+                dir.Write("home/user-job-dir/" + script, File.ReadAllText(Path.Combine(Repo.Root, script)));
             Directory.CreateDirectory(dir["tmp"]);
             runs[rank] = command(new LauncherRun(dir)
                 .Set("TMPDIR", dir["tmp"]) // torchelastic's files and the hostfile stay in the test's dir

@@ -29,6 +29,8 @@ public class BadInputSpecs
         { ["--checkpoint-every", "0", "true"], "--checkpoint-every must be a number of seconds > 0, got '0'" },
         { ["--checkpoint-every", "NaN", "true"], "--checkpoint-every must be a number of seconds > 0, got 'NaN'" },
         { ["--checkpoint-delete=sometimes", "true"], "--checkpoint-delete must be true or false (1/0), got 'sometimes'" },
+        { ["--per-device=each", "true"], "--per-device must be own (or true, 1), shared or off (false, 0), got 'each'" },
+        { ["--worker-prefix=sometimes", "true"], "--worker-prefix must be true or false (1/0), got 'sometimes'" },
         { ["--no-such-option", "true"], "unknown option '--no-such-option': see 'trainlauncher --help'" },
         { ["-x", "true"], "unknown option '-x': launcher options are long (--name); put the command after '--' if it starts with '-'" },
         { ["--log-file"], "option '--log-file' needs a value" },
@@ -61,6 +63,8 @@ public class BadInputSpecs
     [Theory]
     [InlineData("TRAINLAUNCHER_LOG_LEVEL", "loud\n[trainlauncher] exit status 0", @"TRAINLAUNCHER_LOG_LEVEL must be debug, info, warning or error, got 'loud\n[trainlauncher] exit status 0'")]
     [InlineData("TRAINLAUNCHER_HEALTH_BIND", "::\r\u001b[2K", @"TRAINLAUNCHER_HEALTH_BIND must be an IP address such as 0.0.0.0, 127.0.0.1 or ::, got '::\r\x1b[2K'")]
+    [InlineData("TRAINLAUNCHER_PER_DEVICE", "2\n[trainlauncher] exit status 0", @"TRAINLAUNCHER_PER_DEVICE must be own (or true, 1), shared or off (false, 0), got '2\n[trainlauncher] exit status 0'")]
+    [InlineData("TRAINLAUNCHER_WORKER_PREFIX", "rank", @"TRAINLAUNCHER_WORKER_PREFIX must be true or false (1/0), got 'rank'")]
     [InlineData("DLS_TASK_INDEX", "1\n2", @"DLS_TASK_INDEX must be a whole number >= 0, got '1\n2'")]
     public async Task A_malformed_value_with_control_characters_is_one_escaped_line(string variable, string value, string message)
     {
