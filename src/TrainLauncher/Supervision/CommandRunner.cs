@@ -42,8 +42,7 @@ internal sealed class CommandRunner(LaunchOptions options, ConsoleGate console, 
         }
         catch (SpawnException e)
         {
-            int status = e.Errno == Native.ENOENT ? ExitCodes.NotFound : ExitCodes.CannotExecute;
-            throw new LaunchFailure(status, secrets.Mask(e.Message));
+            throw CannotStart(e, secrets);
         }
         state.CommandPid = command.Pid;
         var clock = Stopwatch.StartNew();
@@ -87,8 +86,7 @@ internal sealed class CommandRunner(LaunchOptions options, ConsoleGate console, 
         catch (SpawnException e)
         {
             Native.close(output.MergedReadFd); // never given to the pump
-            int status = e.Errno == Native.ENOENT ? ExitCodes.NotFound : ExitCodes.CannotExecute;
-            throw new LaunchFailure(status, secrets.Mask(e.Message));
+            throw CannotStart(e, secrets);
         }
         state.CommandPid = commands[0].Pid;
         for (int i = 0; i < specs.Count; i++) output.Relay(i, specs[i].Rank, commands[i].OutputFd, specs[i].LogPath);
@@ -112,6 +110,9 @@ internal sealed class CommandRunner(LaunchOptions options, ConsoleGate console, 
         log.CommandEnded(exit.ToString(), clock.Elapsed.TotalSeconds, exit.ExitStatus, exit.Signal is { } signal ? SignalNames.Name(signal) : null, commands[0].Pid);
         return state.StoppedAsHungAfter is null ? exit.ExitStatus : ExitCodes.Hung;
     }
+
+    private static LaunchFailure CannotStart(SpawnException e, SecretSet secrets) =>
+        new(e.Errno == Native.ENOENT ? ExitCodes.NotFound : ExitCodes.CannotExecute, secrets.Mask(e.Message));
 
     /// <summary>Finds the program as execvp would, so "not found" (127) and "not executable"
     /// (126) get a clear line of our own; adds stdbuf in front when it is used.</summary>
