@@ -97,7 +97,7 @@ internal sealed class CommandRunner(LaunchOptions options, ConsoleGate console, 
         state.CommandEnded(exit);
         if (exit.ExitStatus != 0)
         {
-            state.Report.FailedWorker = decisive.Name + (exit.Code is { } code ? $" exited with status {code}" : $" was killed by {exit}");
+            state.Report.FailedWorker = secrets.Mask(decisive.Name + (exit.Code is { } code ? $" exited with status {code}" : $" was killed by {exit}"));
             state.Report.RootCause = ElasticErrorFile.Read(decisive.ErrorFile, startedAt, secrets, $"worker {decisive.LocalRank}'s torchelastic error file");
         }
         // Before the drains: once nothing of the workers is left, their pipes reach end of data.
