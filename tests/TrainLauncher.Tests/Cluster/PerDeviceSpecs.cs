@@ -114,6 +114,20 @@ public sealed class PerDeviceSpecs : IDisposable
     }
 
     [Fact]
+    public async Task The_failing_worker_s_own_torchelastic_error_file_gives_the_root_cause()
+    {
+        // Each worker has an error file of its own: worker 0's (written, but it did not fail) is not the cause.
+        string script = "echo \"{\\\"message\\\": \\\"RuntimeError: shard $RANK lost\\\"}\" > \"$TORCHELASTIC_ERROR_FILE\"; " +
+                        $"if [ $LOCAL_RANK = 1 ]; then exit 1; else exec {Dummy($"trap {_dir["ready"]}")}; fi";
+        var result = await Run("CUDA_VISIBLE_DEVICES=0,1").Args("--per-device", "--shell", script).RunAsync();
+
+        Assert.Equal(1, result.ExitCode);
+        var message = File.ReadAllText(_dir["termination"]).Split('\n');
+        Assert.Equal("exit status 1 (phase running): worker 1 (rank 1, device 1) exited with status 1", message[0]);
+        Assert.Equal("root cause (worker 1's torchelastic error file): RuntimeError: shard 1 lost", message[1]);
+    }
+
+    [Fact]
     public async Task A_stop_signal_reaches_every_worker_once()
     {
         // Worker 0's shell leaves its program behind (reparented to the launcher, still in worker
