@@ -65,6 +65,18 @@ internal sealed class CommandSupervisor(SignalHub signals, TimeSpan stopGrace, I
         return BeginStop(signal, System.Diagnostics.Stopwatch.GetTimestamp());
     }
 
+    /// <summary>A worker's stop (<see cref="WorkerGroup"/>): as <see cref="Stop"/>, and also after the
+    /// worker itself exited while its group still has processes (what it started and left
+    /// running is part of the job). False when the group is empty or its stop had begun.</summary>
+    public bool StopGroup(int signal)
+    {
+        if (_pgid == 0) return false;
+        lock (_lock) if (_end is not null) return false;
+        if (Native.kill(-_pgid, 0) != 0) return false;
+        SignalGroup(_pgid, signal);
+        return BeginStop(signal, System.Diagnostics.Stopwatch.GetTimestamp());
+    }
+
     /// <summary>kill(-pgid): the command and every process still in its group. ESRCH (all gone) is expected.</summary>
     public static void SignalGroup(int pgid, int signal)
     {

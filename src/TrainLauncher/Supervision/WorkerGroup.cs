@@ -9,7 +9,8 @@ namespace TrainLauncher.Supervision;
 /// <see cref="CommandSupervisor"/> per worker, each in a process group of its own. Every signal
 /// the launcher gets goes to every worker (a stop signal: one grace for the job, counted from
 /// the signal); the first worker that fails (a non-zero status) stops the others (SIGTERM, the
-/// grace, SIGKILL), and its status is the job's; the hang watchdog's stop ends them all.
+/// grace, SIGKILL), and its status is the job's; the hang watchdog's stop ends them all. A
+/// worker that has exited but left processes in its group is stopped with the others.
 /// </summary>
 internal sealed class WorkerGroup(SignalHub signals, TimeSpan stopGrace, ILogger log) : IStoppable
 {
@@ -68,7 +69,7 @@ internal sealed class WorkerGroup(SignalHub signals, TimeSpan stopGrace, ILogger
             if (exit.ExitStatus == 0 || _stopping) continue;
             _stopping = true;
             log.WorkerFailed(worker.Name, exit.ToString(), stopGrace.TotalSeconds, exit.ExitStatus, worker.LocalRank, worker.Rank);
-            foreach (var other in _supervisors) other.Stop(SignalHub.SIGTERM);
+            foreach (var other in _supervisors) other.StopGroup(SignalHub.SIGTERM);
         }
         // By waitpid's return, not by when this loop saw it: a worker that failed because another
         // had failed (a broken connection) ends after it.
@@ -82,7 +83,7 @@ internal sealed class WorkerGroup(SignalHub signals, TimeSpan stopGrace, ILogger
     {
         _stopping = true;
         bool any = false;
-        foreach (var supervisor in _supervisors) any |= supervisor.Stop(signal);
+        foreach (var supervisor in _supervisors) any |= supervisor.StopGroup(signal);
         return any;
     }
 

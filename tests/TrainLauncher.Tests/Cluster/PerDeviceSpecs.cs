@@ -114,6 +114,27 @@ public sealed class PerDeviceSpecs : IDisposable
     }
 
     [Fact]
+    public async Task What_an_exited_worker_left_running_is_stopped_with_the_others_when_one_fails()
+    {
+        // Worker 0's shell leaves its program running in worker 0's group and exits 0; worker 1
+        // fails; worker 2 lives on past SIGTERM, so the launcher is not yet ending leftovers.
+        string Record(int w) => Dummy($"record {_dir[$"log{w}"]} {_dir[$"ready{w}"]} {_dir["finish"]} 0");
+        string script = $"case $LOCAL_RANK in 0) {Record(0)} & ;; 2) exec {Record(2)};; " +
+                        $"*) while [ ! -e {_dir["ready0"]} ] || [ ! -e {_dir["ready2"]} ]; do sleep 0.02; done; exit 3;; esac";
+        var run = Run().Args("--per-device", "--stop-grace", "60", "--shell", script);
+        using var process = run.Start();
+        var collecting = run.CollectAsync(process, TimeSpan.FromSeconds(60));
+
+        await WaitUntilAsync(() => new[] { 0, 2 }.All(w => File.Exists(_dir[$"log{w}"]) && File.ReadAllText(_dir[$"log{w}"]).Contains("SIGTERM")),
+            process, "worker 0's program and worker 2 got SIGTERM");
+        File.WriteAllText(_dir["finish"], "");
+        var result = await collecting;
+
+        Assert.Equal(3, result.ExitCode);
+        Assert.Equal("got SIGTERM\n", File.ReadAllText(_dir["log0"]));
+    }
+
+    [Fact]
     public async Task The_failing_worker_s_own_torchelastic_error_file_gives_the_root_cause()
     {
         // Each worker has an error file of its own: worker 0's (written, but it did not fail) is not the cause.
