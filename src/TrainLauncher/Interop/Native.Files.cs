@@ -12,6 +12,9 @@ internal static unsafe partial class Native
     public const int ENOTDIR = 20;
     public const int ELOOP = 40;
     public const int O_RDONLY = 0;
+    public const int O_WRONLY = 1;
+    public const int O_CREAT = 0x40;
+    public const int O_TRUNC = 0x200;
 
     /// <summary>One of the few open flags whose value differs between x86-64 and arm64.</summary>
     public static readonly int O_NOFOLLOW = RuntimeInformation.ProcessArchitecture == Architecture.Arm64 ? 0x8000 : 0x20000;
