@@ -26,10 +26,10 @@ internal static partial class OutputEvents
     [LoggerMessage(507, LogLevel.Warning, "dls-pipe took nothing for {Seconds:0.#} s; the launcher ends it and writes {Path} itself from here on")]
     public static partial void PipeToolHung(this ILogger log, double seconds, string path);
 
-    [LoggerMessage(520, LogLevel.Warning, "the log of worker {Rank} ({Path}) stopped taking output: {Reason}; stdout and the job log still get every byte")]
+    [LoggerMessage(520, LogLevel.Warning, "the log of rank {Rank}, {Path}, gets no more output ({Reason}); stdout and the job log still get all of it")]
     public static partial void WorkerLogStopped(this ILogger log, int rank, string path, string reason);
 
-    [LoggerMessage(521, LogLevel.Warning, "the output relay of worker {Rank} stopped: {Reason}")]
+    [LoggerMessage(521, LogLevel.Warning, "the output relay of rank {Rank} stopped: {Reason}")]
     public static partial void WorkerRelayStopped(this ILogger log, int rank, string reason);
 
     [LoggerMessage(522, LogLevel.Warning, "the merged output of the workers stopped being read ({Reason}); the worker logs still get every byte")]

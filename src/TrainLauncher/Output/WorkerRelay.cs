@@ -7,8 +7,8 @@ namespace TrainLauncher.Output;
 
 /// <summary>
 /// Moves one worker's output, on a thread of its own, from its pipe to the merged pipe of
-/// <see cref="WorkerOutput"/> (whole chunks, prefixed per line when asked) and byte-exactly to
-/// its per-worker log. It reads as soon as poll(2) says data is there and writes the merged pipe
+/// <see cref="WorkerOutput"/> (whole lines, prefixed when asked) and byte-exactly to its
+/// per-worker log. It reads as soon as poll(2) says data is there and writes the merged pipe
 /// blocking: a slow reader slows the worker down, it never loses a byte. Failure policy as
 /// <see cref="OutputPump"/>'s: a log that fails is one warning and the relay goes on; a pipe
 /// that cannot be read is one warning and ends the relay.
@@ -18,6 +18,7 @@ internal sealed unsafe class WorkerRelay
     private const int MaxChunk = 64 << 10;
     private const int QuietMsAfterExit = 200;
     private const int IdlePollMs = 250;
+    private const int RestOfLineMs = 20;
     private const int LogMode = 0x1A4; // 0644
 
     private readonly WorkerOutput _output;
@@ -25,7 +26,9 @@ internal sealed unsafe class WorkerRelay
     private readonly int _fd;
     private readonly string? _logPath;
     private readonly ILogger _log;
-    private readonly byte[] _chunk = new byte[MaxChunk];
+    /// <summary>An unfinished line held back (below <see cref="MaxChunk"/>), then room for one read.</summary>
+    private readonly byte[] _buffer = new byte[2 * MaxChunk];
+    private int _held;
     private int _logFd = -1;
     private long _bytes;
 
@@ -40,7 +43,7 @@ internal sealed unsafe class WorkerRelay
         if (prefix)
         {
             Prefixer = new LinePrefixer(globalRank);
-            PrefixBuffer = new byte[MaxChunk + 4096];
+            PrefixBuffer = new byte[2 * MaxChunk + 4096]; // one write for a chunk of typical lines
         }
         if (logPath is not null) OpenLog(logPath);
     }
@@ -73,34 +76,80 @@ internal sealed unsafe class WorkerRelay
     {
         Native.fcntl(_fd, Native.F_SETFL, Native.fcntl(_fd, Native.F_GETFL, 0) | Native.O_NONBLOCK);
         long quietSince = 0;
+        bool waitedForRest = false;
         while (true)
         {
             int n = Read();
-            if (n == 0) return;
+            if (n == 0)
+            {
+                PassOnHeld();
+                return;
+            }
             if (n > 0)
             {
                 quietSince = 0;
+                waitedForRest = false;
                 Interlocked.Add(ref _bytes, n);
-                var chunk = _chunk.AsSpan(0, n);
-                _output.Write(this, chunk);
-                ToLog(chunk);
+                ToLog(_buffer.AsSpan(_held, n));
+                PassOnLines(n);
                 continue;
             }
+            if (_held > 0 && !waitedForRest && !_output.Stopping)
+            {
+                // The pipe ran dry mid-line: the rest of a write still being copied in (the
+                // worker was waiting for room) is a moment away; a prompt is not.
+                waitedForRest = true;
+                Wait(RestOfLineMs);
+                continue;
+            }
+            PassOnHeld();
             if (_output.Stopping) return;
             if (quietSince == 0) quietSince = Stopwatch.GetTimestamp();
             else if (_output.Draining && Stopwatch.GetElapsedTime(quietSince).TotalMilliseconds >= QuietMsAfterExit) return;
-            var poll = new Native.PollFd { Fd = _fd, Events = Native.POLLIN };
-            Native.poll(&poll, 1, _output.Draining ? QuietMsAfterExit : IdlePollMs);
+            Wait(_output.Draining ? QuietMsAfterExit : IdlePollMs);
         }
     }
 
-    /// <returns>bytes read, 0 at end of data, -1 when the pipe is empty</returns>
+    private void Wait(int timeoutMs)
+    {
+        var poll = new Native.PollFd { Fd = _fd, Events = Native.POLLIN };
+        Native.poll(&poll, 1, timeoutMs);
+    }
+
+    /// <summary>Passes on the complete lines among the held bytes and the <paramref name="read"/>
+    /// just read after them, and holds the unfinished last line for the next read: a read that
+    /// ends mid-line (the pipe held more than one read takes) then never lets another worker's
+    /// bytes into that line. A line longer than one read is passed on in pieces.</summary>
+    private void PassOnLines(int read)
+    {
+        int total = _held + read;
+        int lastNewline = _buffer.AsSpan(_held, read).LastIndexOf((byte)'\n');
+        if (lastNewline < 0)
+        {
+            _held = total;
+            if (_held >= MaxChunk) PassOnHeld();
+            return;
+        }
+        int complete = _held + lastNewline + 1;
+        _output.Write(this, _buffer.AsSpan(0, complete));
+        _buffer.AsSpan(complete, total - complete).CopyTo(_buffer);
+        _held = total - complete;
+    }
+
+    private void PassOnHeld()
+    {
+        if (_held == 0) return;
+        _output.Write(this, _buffer.AsSpan(0, _held));
+        _held = 0;
+    }
+
+    /// <returns>bytes read (after the held ones), 0 at end of data, -1 when the pipe is empty</returns>
     private int Read()
     {
         while (true)
         {
             nint n;
-            fixed (byte* p = _chunk) n = Native.read(_fd, p, _chunk.Length);
+            fixed (byte* p = &_buffer[_held]) n = Native.read(_fd, p, MaxChunk);
             if (n >= 0) return (int)n;
             int errno = Marshal.GetLastPInvokeError();
             if (errno == Native.EINTR) continue;
