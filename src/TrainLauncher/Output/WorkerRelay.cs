@@ -66,6 +66,7 @@ internal sealed unsafe class WorkerRelay
         catch (Exception e) { _log.WorkerRelayStopped(_rank, OneLine.Escape(e is IOException ? e.Message : $"{e.GetType().Name}: {e.Message}")); }
         finally
         {
+            PassOnHeld(); // what the log has already: a read error does not take it from the merged output
             Native.close(_fd);
             if (_logFd >= 0) Native.close(_logFd);
             _output.RelayEnded();
@@ -80,11 +81,7 @@ internal sealed unsafe class WorkerRelay
         while (true)
         {
             int n = Read();
-            if (n == 0)
-            {
-                PassOnHeld();
-                return;
-            }
+            if (n == 0) return;
             if (n > 0)
             {
                 quietSince = 0;

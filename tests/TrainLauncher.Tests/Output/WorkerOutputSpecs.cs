@@ -122,6 +122,38 @@ public sealed partial class WorkerOutputSpecs
     }
 
     [Fact]
+    public async Task After_Drain_a_worker_that_was_never_relayed_is_not_waited_for()
+    {
+        using var output = new WorkerOutput(2, prefix: false, _log);
+        var reader = new MergedReader(output.MergedReadFd);
+        var (read, write) = Pipe();
+        output.Relay(0, 0, read, null);
+        await Worker(write, [Encoding.ASCII.GetBytes("only worker 0 started\n")]).WaitAsync(Patience);
+        await Until(() => reader.Text.Length > 0);
+
+        Assert.False(output.Completion.IsCompleted); // worker 1 may still be relayed
+        output.Drain();
+        await output.Completion.WaitAsync(Patience);
+        Assert.Equal("only worker 0 started\n", Encoding.ASCII.GetString(await reader.Done.WaitAsync(Patience)));
+    }
+
+    [Fact]
+    public async Task A_worker_pipe_that_cannot_be_read_is_one_warning_and_ends_only_that_relay()
+    {
+        using var output = new WorkerOutput(2, prefix: false, _log);
+        var reader = new MergedReader(output.MergedReadFd);
+        output.Relay(0, 0, Native.open("/", Native.O_RDONLY | Native.O_CLOEXEC, 0), null); // read(2): EISDIR
+        var (read, write) = Pipe();
+        output.Relay(1, 1, read, null);
+        await Until(() => _warnings.Count > 0);
+        await Worker(write, [Encoding.ASCII.GetBytes("worker 1 goes on\n")]).WaitAsync(Patience);
+
+        await output.Completion.WaitAsync(Patience);
+        Assert.Equal("worker 1 goes on\n", Encoding.ASCII.GetString(await reader.Done.WaitAsync(Patience)));
+        Assert.Equal("the output relay of rank 0 stopped: cannot read the worker's output: Is a directory", Assert.Single(_warnings));
+    }
+
+    [Fact]
     public async Task A_merged_pipe_reader_slower_than_the_workers_holds_them_back_and_loses_no_byte()
     {
         using var dir = new TempDir();
