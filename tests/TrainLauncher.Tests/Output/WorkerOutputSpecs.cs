@@ -41,16 +41,9 @@ public sealed partial class WorkerOutputSpecs
         const int workers = 4;
         using var output = new WorkerOutput(workers, prefix, _log);
         var reader = new MergedReader(output.MergedReadFd);
-        var written = new List<byte[]>[workers];
-        var writers = new Task[workers];
         for (int w = 0; w < workers; w++)
-        {
-            written[w] = Records(GlobalRank(w), 4 * MiB, seed: w);
             File.WriteAllText(dir[$"worker-{w}.log"], "what an earlier attempt left in the file\n");
-            var (read, write) = Pipe();
-            output.Relay(w, GlobalRank(w), read, dir[$"worker-{w}.log"]);
-            writers[w] = Worker(write, written[w]);
-        }
+        var (written, writers) = StartWorkers(output, workers, 4 * MiB, seed: 0, w => dir[$"worker-{w}.log"]);
 
         await Task.WhenAll(writers).WaitAsync(Patience);
         await output.Completion.WaitAsync(Patience);
@@ -159,15 +152,7 @@ public sealed partial class WorkerOutputSpecs
         using var dir = new TempDir();
         const int workers = 3;
         using var output = new WorkerOutput(workers, prefix: true, _log);
-        var written = new List<byte[]>[workers];
-        var writers = new Task[workers];
-        for (int w = 0; w < workers; w++)
-        {
-            written[w] = Records(GlobalRank(w), 4 * MiB, seed: 100 + w);
-            var (read, write) = Pipe();
-            output.Relay(w, GlobalRank(w), read, dir[$"worker-{w}.log"]);
-            writers[w] = Worker(write, written[w]);
-        }
+        var (written, writers) = StartWorkers(output, workers, 4 * MiB, seed: 100, w => dir[$"worker-{w}.log"]);
 
         // Nobody reads yet: the merged pipe fills up (pages are not packed full, hence half),
         // and the workers cannot have written all they have: 12 MiB against the merged pipe,
@@ -205,14 +190,7 @@ public sealed partial class WorkerOutputSpecs
         string badPath = Path.IsPathRooted(badLog) ? badLog : dir[badLog];
         using var output = new WorkerOutput(2, prefix: false, _log);
         var reader = new MergedReader(output.MergedReadFd);
-        var written = new[] { Records(GlobalRank(0), 2 * MiB, seed: 7), Records(GlobalRank(1), 2 * MiB, seed: 8) };
-        var writers = new Task[2];
-        for (int w = 0; w < 2; w++)
-        {
-            var (read, write) = Pipe();
-            output.Relay(w, GlobalRank(w), read, w == 0 ? badPath : dir["worker-1.log"]);
-            writers[w] = Worker(write, written[w]);
-        }
+        var (written, writers) = StartWorkers(output, 2, 2 * MiB, seed: 7, w => w == 0 ? badPath : dir["worker-1.log"]);
 
         await Task.WhenAll(writers).WaitAsync(Patience);
         await output.Completion.WaitAsync(Patience);
@@ -230,14 +208,7 @@ public sealed partial class WorkerOutputSpecs
         using var dir = new TempDir();
         using var output = new WorkerOutput(2, prefix: true, _log);
         Native.close(output.MergedReadFd); // the pump has gone
-        var written = new[] { Records(GlobalRank(0), 2 * MiB, seed: 9), Records(GlobalRank(1), 2 * MiB, seed: 10) };
-        var writers = new Task[2];
-        for (int w = 0; w < 2; w++)
-        {
-            var (read, write) = Pipe();
-            output.Relay(w, GlobalRank(w), read, dir[$"worker-{w}.log"]);
-            writers[w] = Worker(write, written[w]);
-        }
+        var (written, writers) = StartWorkers(output, 2, 2 * MiB, seed: 9, w => dir[$"worker-{w}.log"]);
 
         await Task.WhenAll(writers).WaitAsync(Patience);
         await output.Completion.WaitAsync(Patience);
@@ -307,6 +278,22 @@ public sealed partial class WorkerOutputSpecs
             result.WriteByte(bytes[i]);
         }
         return result.ToArray();
+    }
+
+    /// <summary>Workers 0..<paramref name="workers"/>-1 (ranks <see cref="GlobalRank"/>), each on a pipe of its
+    /// own relayed by <paramref name="output"/>, writing record lines of about <paramref name="bytesEach"/>.</summary>
+    private static (List<byte[]>[] Written, Task[] Writers) StartWorkers(WorkerOutput output, int workers, int bytesEach, int seed, Func<int, string?> logPath)
+    {
+        var written = new List<byte[]>[workers];
+        var writers = new Task[workers];
+        for (int w = 0; w < workers; w++)
+        {
+            written[w] = Records(GlobalRank(w), bytesEach, seed + w);
+            var (read, write) = Pipe();
+            output.Relay(w, GlobalRank(w), read, logPath(w));
+            writers[w] = Worker(write, written[w]);
+        }
+        return (written, writers);
     }
 
     /// <summary>Record lines of about <paramref name="total"/> bytes in all, one write(2) each:
