@@ -52,7 +52,9 @@ internal sealed unsafe class WorkerOutput : IDisposable
     public int MergedReadFd { get; }
 
     /// <summary>Completes when every relay has ended and the merged write end is closed (the
-    /// pump then reaches end of data). Never faults.</summary>
+    /// pump then reaches end of data by itself). Never faults. Await it before the pump's own
+    /// Drain, if at all: a worker's last bytes can still be on their way through its relay
+    /// when the merged pipe has looked quiet for 200 ms, and a drained pump would stop first.</summary>
     public Task Completion => _completion.Task;
 
     internal bool Draining => _draining;
