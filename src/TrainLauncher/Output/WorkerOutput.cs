@@ -8,8 +8,8 @@ namespace TrainLauncher.Output;
 /// Merges the output of N per-device workers into one pipe that <see cref="OutputPump"/> reads
 /// as it reads one command's (so stdout, the job log, the recovery ring and the hang watchdog
 /// work unchanged). Each worker keeps its own pipe and a <see cref="WorkerRelay"/> thread; the
-/// relays write whole chunks under one lock, so a chunk a worker wrote is never interleaved with
-/// another worker's bytes (torchrun's tee has the same unit). The merged pipe is big and
+/// relays write whole lines under one lock, so a line a worker wrote (up to 64 KiB) is never
+/// interleaved with another worker's bytes (torchrun's log tail has the same unit). The merged pipe is big and
 /// close-on-exec: no command inherits it, and only the relays hold its write end, so the pump
 /// sees end of data once the last relay ends.
 /// </summary>
@@ -52,7 +52,9 @@ internal sealed unsafe class WorkerOutput : IDisposable
     public int MergedReadFd { get; }
 
     /// <summary>Completes when every relay has ended and the merged write end is closed (the
-    /// pump then reaches end of data). Never faults.</summary>
+    /// pump then reaches end of data by itself). Never faults. Await it before the pump's own
+    /// Drain, if at all: a worker's last bytes can still be on their way through its relay
+    /// when the merged pipe has looked quiet for 200 ms, and a drained pump would stop first.</summary>
     public Task Completion => _completion.Task;
 
     internal bool Draining => _draining;

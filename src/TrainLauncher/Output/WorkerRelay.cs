@@ -29,6 +29,8 @@ internal sealed unsafe class WorkerRelay
     /// <summary>An unfinished line held back (below <see cref="MaxChunk"/>), then room for one read.</summary>
     private readonly byte[] _buffer = new byte[2 * MaxChunk];
     private int _held;
+    /// <summary>When the pipe first ran dry under the held line (a timestamp; 0: not yet).</summary>
+    private long _heldSince;
     private int _logFd = -1;
     private long _bytes;
 
@@ -77,7 +79,6 @@ internal sealed unsafe class WorkerRelay
     {
         Native.fcntl(_fd, Native.F_SETFL, Native.fcntl(_fd, Native.F_GETFL, 0) | Native.O_NONBLOCK);
         long quietSince = 0;
-        bool waitedForRest = false;
         while (true)
         {
             int n = Read();
@@ -85,19 +86,23 @@ internal sealed unsafe class WorkerRelay
             if (n > 0)
             {
                 quietSince = 0;
-                waitedForRest = false;
                 Interlocked.Add(ref _bytes, n);
                 ToLog(_buffer.AsSpan(_held, n));
                 PassOnLines(n);
                 continue;
             }
-            if (_held > 0 && !waitedForRest && !_output.Stopping)
+            if (_held > 0 && !_output.Stopping)
             {
                 // The pipe ran dry mid-line: the rest of a write still being copied in (the
-                // worker was waiting for room) is a moment away; a prompt is not.
-                waitedForRest = true;
-                Wait(RestOfLineMs);
-                continue;
+                // worker was waiting for room) is a moment away; a prompt or a line printed a
+                // piece at a time is not, and waits no longer than that moment in all.
+                if (_heldSince == 0) _heldSince = Stopwatch.GetTimestamp();
+                int left = RestOfLineMs - (int)Stopwatch.GetElapsedTime(_heldSince).TotalMilliseconds;
+                if (left > 0)
+                {
+                    Wait(left);
+                    continue;
+                }
             }
             PassOnHeld();
             if (_output.Stopping) return;
@@ -131,6 +136,7 @@ internal sealed unsafe class WorkerRelay
         _output.Write(this, _buffer.AsSpan(0, complete));
         _buffer.AsSpan(complete, total - complete).CopyTo(_buffer);
         _held = total - complete;
+        _heldSince = 0; // a new unfinished line
     }
 
     private void PassOnHeld()
@@ -138,6 +144,7 @@ internal sealed unsafe class WorkerRelay
         if (_held == 0) return;
         _output.Write(this, _buffer.AsSpan(0, _held));
         _held = 0;
+        _heldSince = 0;
     }
 
     /// <returns>bytes read (after the held ones), 0 at end of data, -1 when the pipe is empty</returns>

@@ -91,6 +91,37 @@ public sealed partial class WorkerOutputSpecs
     }
 
     [Fact]
+    public async Task A_line_printed_a_piece_at_a_time_reaches_the_merged_pipe_while_it_is_still_being_printed()
+    {
+        using var output = new WorkerOutput(1, prefix: false, _log);
+        var reader = new MergedReader(output.MergedReadFd);
+        var (read, write) = Pipe();
+        output.Relay(0, 0, read, null);
+        // The next dot as soon as the relay has read the last one, far sooner than the relay
+        // waits for the rest of a line, for as long as the test is patient: held until its
+        // newline, nothing would arrive in time.
+        using var printed = new CancellationTokenSource();
+        var dots = Task.Factory.StartNew(() =>
+        {
+            var clock = Stopwatch.StartNew();
+            for (int count = 1; !printed.IsCancellationRequested && clock.Elapsed < Patience; count++)
+            {
+                FdWriter.WriteAll(write, "."u8);
+                while (output.BytesOf(0) < count && !printed.IsCancellationRequested) Thread.Yield();
+            }
+            FdWriter.WriteAll(write, "\n"u8);
+            Native.close(write);
+        }, TaskCreationOptions.LongRunning);
+
+        await Until(() => reader.Text.Length > 0);
+        Assert.False(dots.IsCompleted);
+        printed.Cancel();
+        await dots.WaitAsync(Patience);
+        await output.Completion.WaitAsync(Patience);
+        Assert.Matches(@"^\.+\n$", Encoding.ASCII.GetString(await reader.Done.WaitAsync(Patience)));
+    }
+
+    [Fact]
     public async Task Drain_ends_the_relay_of_a_worker_whose_leftover_background_process_still_holds_its_pipe()
     {
         using var output = new WorkerOutput(1, prefix: false, _log);
