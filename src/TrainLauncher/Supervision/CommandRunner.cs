@@ -103,9 +103,12 @@ internal sealed class CommandRunner(LaunchOptions options, ConsoleGate console, 
         // Before the drains: once nothing of the workers is left, their pipes reach end of data.
         group.EndLeftovers();
         output.Drain();
+        // The pump is drained only after every relay has ended: a worker's last line may still be
+        // in its relay (held up to 20 ms) while the merged pipe looks quiet, and a pump that
+        // stopped then would lose it. Once the relays end, the pump reaches end of data itself.
+        await output.Completion;
         pump.Drain();
         await pumping; // never faults: the pump reports its own failures and completes the log
-        await output.Completion;
         state.Report.OutputBytes = Enumerable.Range(0, specs.Count).Sum(output.BytesOf);
         log.CommandEnded(exit.ToString(), clock.Elapsed.TotalSeconds, exit.ExitStatus, exit.Signal is { } signal ? SignalNames.Name(signal) : null, commands[0].Pid);
         return state.StoppedAsHungAfter is null ? exit.ExitStatus : ExitCodes.Hung;
