@@ -49,6 +49,9 @@ internal sealed class CommandRunner(LaunchOptions options, ConsoleGate console, 
         var pumping = pump.RunAsync(command.OutputFd);
         state.Running = new Watchdog.RunningCommand(pump, supervisor);
         var exit = await supervisor.WaitAsync();
+        // Taken at once: from here on the watchdog's stop is refused, so a command that ended on
+        // its own is never given the hang's 124.
+        bool hung = supervisor.StoppedByLauncher;
         state.Running = null;
         state.CommandEnded(exit);
         if (exit.ExitStatus != 0)
@@ -59,8 +62,8 @@ internal sealed class CommandRunner(LaunchOptions options, ConsoleGate console, 
         await pumping; // never faults: the pump reports its own failures and completes the log
         state.Report.OutputBytes = pump.Bytes;
         log.CommandEnded(exit.ToString(), clock.Elapsed.TotalSeconds, exit.ExitStatus, exit.Signal is { } signal ? SignalNames.Name(signal) : null, command.Pid);
-        // Decided before the command ended: a hang the watchdog stopped is 124 (timeout(1)'s status).
-        return state.StoppedAsHungAfter is null ? exit.ExitStatus : ExitCodes.Hung;
+        // A hang the watchdog stopped is 124 (timeout(1)'s status), decided with the stop itself.
+        return hung ? ExitCodes.Hung : exit.ExitStatus;
     }
 
     /// <summary>
@@ -93,6 +96,7 @@ internal sealed class CommandRunner(LaunchOptions options, ConsoleGate console, 
         var pumping = pump.RunAsync(output.MergedReadFd);
         state.Running = new Watchdog.RunningCommand(pump, group);
         var (decisive, exit) = await group.WaitAsync();
+        bool hung = group.StoppedByLauncher;
         state.Running = null;
         state.CommandEnded(exit);
         if (exit.ExitStatus != 0)
@@ -111,7 +115,7 @@ internal sealed class CommandRunner(LaunchOptions options, ConsoleGate console, 
         await pumping; // never faults: the pump reports its own failures and completes the log
         state.Report.OutputBytes = Enumerable.Range(0, specs.Count).Sum(output.BytesOf);
         log.CommandEnded(exit.ToString(), clock.Elapsed.TotalSeconds, exit.ExitStatus, exit.Signal is { } signal ? SignalNames.Name(signal) : null, commands[0].Pid);
-        return state.StoppedAsHungAfter is null ? exit.ExitStatus : ExitCodes.Hung;
+        return hung ? ExitCodes.Hung : exit.ExitStatus;
     }
 
     private static LaunchFailure CannotStart(SpawnException e, SecretSet secrets) =>

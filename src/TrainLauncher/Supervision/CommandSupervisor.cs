@@ -27,6 +27,8 @@ internal sealed class CommandSupervisor(SignalHub signals, TimeSpan stopGrace, I
     private readonly Lock _lock = new();
     private JobEnd? _end;
     private int _pgid;
+    private bool _stoppedByLauncher;
+    private bool _statusTaken;
 
     /// <summary>Starts the command; completes once it runs (or with the <see cref="SpawnException"/> why not).</summary>
     public Task<SpawnedCommand> StartAsync(string path, IReadOnlyList<string> argv, IReadOnlyList<KeyValuePair<string, string>> environment)
@@ -59,10 +61,28 @@ internal sealed class CommandSupervisor(SignalHub signals, TimeSpan stopGrace, I
     /// when the command has ended or its stop had begun.</summary>
     public bool Stop(int signal)
     {
-        if (_exited.Task.IsCompleted || _pgid == 0) return false;
-        lock (_lock) if (_end is not null) return false;
+        if (_pgid == 0) return false;
+        lock (_lock)
+        {
+            if (_statusTaken || _end is not null || _exited.Task.IsCompleted) return false;
+            _stoppedByLauncher = true;
+        }
         SignalGroup(_pgid, signal);
-        return BeginStop(signal, System.Diagnostics.Stopwatch.GetTimestamp());
+        // False only when a stop signal began the end in between: the group has both signals.
+        BeginStop(signal, System.Diagnostics.Stopwatch.GetTimestamp());
+        return true;
+    }
+
+    public bool StoppedByLauncher
+    {
+        get
+        {
+            lock (_lock)
+            {
+                _statusTaken = true;
+                return _stoppedByLauncher;
+            }
+        }
     }
 
     /// <summary>A worker's stop (<see cref="WorkerGroup"/>): as <see cref="Stop"/>, and also after the

@@ -37,8 +37,9 @@ internal sealed class HangWatchdog(LaunchOptions options, RunState state, ILogge
                     log.NoOutput(timeout.TotalSeconds, pid);
                     continue;
                 }
-                // Recorded before the signal: the status is decided by the hang, whatever the
-                // command then does with its SIGTERM.
+                // The summary's reason, recorded before the signal. The status (124) is decided by
+                // Stop itself, atomically with the command's end: a command that ended on its own
+                // first keeps its status, and the reason is withdrawn.
                 state.StoppedAsHungAfter = timeout.TotalSeconds;
                 if (running.Command.Stop(SignalHub.SIGTERM)) log.HangStop(timeout.TotalSeconds, pid);
                 else state.StoppedAsHungAfter = null;
