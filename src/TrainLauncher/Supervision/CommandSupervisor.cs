@@ -67,8 +67,7 @@ internal sealed class CommandSupervisor(SignalHub signals, TimeSpan stopGrace, I
             if (_statusTaken || _end is not null || _exited.Task.IsCompleted) return false;
             _stoppedByLauncher = true;
         }
-        SignalGroup(_pgid, signal);
-        // False only when a stop signal began the end in between: the group has both signals.
+        // False only when a stop signal began the end in between: the group has had one.
         BeginStop(signal, System.Diagnostics.Stopwatch.GetTimestamp());
         return true;
     }
@@ -93,7 +92,6 @@ internal sealed class CommandSupervisor(SignalHub signals, TimeSpan stopGrace, I
         if (_pgid == 0) return false;
         lock (_lock) if (_end is not null) return false;
         if (Native.kill(-_pgid, 0) != 0) return false;
-        SignalGroup(_pgid, signal);
         return BeginStop(signal, System.Diagnostics.Stopwatch.GetTimestamp());
     }
 
@@ -151,20 +149,26 @@ internal sealed class CommandSupervisor(SignalHub signals, TimeSpan stopGrace, I
         if (_pgid == 0) return false;
         // Before the command resumes, so that it finds the terminal its own again.
         if (signal == SignalHub.SIGCONT) _terminal?.GiveTo(_pgid);
+        // The first stop signal is sent by the end it begins, so that the end exists before the
+        // command can die of it: an end decided after (the command's exit racing this thread on
+        // a loaded machine) would be the one for a command that ended on its own — a second
+        // SIGTERM 100 ms later and SIGKILL at 2 s, the checkpoint lost.
+        if (SignalHub.IsStopSignal(signal) && BeginStop(signal, signals.StopTimestamp)) return false;
         SignalGroup(_pgid, signal);
-        return SignalHub.IsStopSignal(signal) && !BeginStop(signal, signals.StopTimestamp);
+        return SignalHub.IsStopSignal(signal);
     }
 
-    /// <summary>The first stop signal (the group has it): to the adopted processes now, SIGKILL
-    /// to what is left when the grace (counted from <paramref name="sentAt"/>) is over. False if the end had begun.</summary>
+    /// <summary>The first stop signal: to the group, then to the adopted processes, SIGKILL to
+    /// what is left when the grace (counted from <paramref name="sentAt"/>) is over. False if the end had begun.</summary>
     private bool BeginStop(int signal, long sentAt)
     {
         JobEnd end;
         lock (_lock)
         {
             if (_end is not null) return false;
-            _end = end = JobEnd.AfterStopSignal(_pgid, _adopted, signal, sentAt, stopGrace);
+            _end = end = JobEnd.ForStopSignal(_pgid, _adopted, signal, sentAt, stopGrace);
         }
+        end.TellNow();
         new Thread(() => KillAfterGrace(end)) { IsBackground = true, Name = "stop-timer" }.Start();
         int pgid = _pgid;
         Later(() => log.GraceStarted(SignalNames.Name(signal), stopGrace.TotalSeconds, pgid));

@@ -39,14 +39,14 @@ internal sealed class JobEnd
         _groupTold = groupTold;
     }
 
-    /// <summary>The group got <paramref name="signal"/> already; the adopted processes get it now.
-    /// The grace counts from <paramref name="sentAt"/> (a <see cref="Stopwatch"/> timestamp).</summary>
-    public static JobEnd AfterStopSignal(int pgid, AdoptedProcesses adopted, int signal, long sentAt, TimeSpan grace)
-    {
-        var end = new JobEnd(pgid, adopted, signal, sentAt, sentAt + Ticks(grace), groupTold: true);
-        end.Tell();
-        return end;
-    }
+    /// <summary>The end for a stop signal: <see cref="TellNow"/> gives <paramref name="signal"/> to
+    /// the group, then to the adopted processes. The grace counts from <paramref name="sentAt"/>
+    /// (a <see cref="Stopwatch"/> timestamp).</summary>
+    public static JobEnd ForStopSignal(int pgid, AdoptedProcesses adopted, int signal, long sentAt, TimeSpan grace) =>
+        new(pgid, adopted, signal, sentAt, sentAt + Ticks(grace), groupTold: false);
+
+    /// <summary>The stop signal to the group and the adopted processes, once each.</summary>
+    public void TellNow() => Tell();
 
     public static JobEnd AfterExit(int pgid, AdoptedProcesses adopted, TimeSpan grace)
     {
