@@ -27,8 +27,7 @@ internal sealed class CommandSupervisor(SignalHub signals, TimeSpan stopGrace, I
     private readonly Lock _lock = new();
     private JobEnd? _end;
     private int _pgid;
-    private bool _stoppedByLauncher;
-    private bool _statusTaken;
+    private readonly LauncherStop _launcherStop = new();
 
     /// <summary>Starts the command; completes once it runs (or with the <see cref="SpawnException"/> why not).</summary>
     public Task<SpawnedCommand> StartAsync(string path, IReadOnlyList<string> argv, IReadOnlyList<KeyValuePair<string, string>> environment)
@@ -61,28 +60,13 @@ internal sealed class CommandSupervisor(SignalHub signals, TimeSpan stopGrace, I
     /// when the command has ended or its stop had begun.</summary>
     public bool Stop(int signal)
     {
-        if (_pgid == 0) return false;
-        lock (_lock)
-        {
-            if (_statusTaken || _end is not null || _exited.Task.IsCompleted) return false;
-            _stoppedByLauncher = true;
-        }
+        if (_pgid == 0 || !_launcherStop.TryClaim(() => Volatile.Read(ref _end) is null && !_exited.Task.IsCompleted)) return false;
         // False only when a stop signal began the end in between: the group has had one.
         BeginStop(signal, System.Diagnostics.Stopwatch.GetTimestamp());
         return true;
     }
 
-    public bool StoppedByLauncher
-    {
-        get
-        {
-            lock (_lock)
-            {
-                _statusTaken = true;
-                return _stoppedByLauncher;
-            }
-        }
-    }
+    public bool StoppedByLauncher => _launcherStop.TakeStatus();
 
     /// <summary>A worker's stop (<see cref="WorkerGroup"/>): as <see cref="Stop"/>, and also after the
     /// worker itself exited while its group still has processes (what it started and left

@@ -18,10 +18,8 @@ internal sealed class WorkerGroup(SignalHub signals, TimeSpan stopGrace, ILogger
     private readonly long _startedAt = Stopwatch.GetTimestamp();
     private CommandSupervisor[] _supervisors = [];
     private IReadOnlyList<WorkerSpec> _workers = [];
-    private readonly Lock _lock = new();
+    private readonly LauncherStop _launcherStop = new();
     private volatile bool _stopping;
-    private bool _stoppedByLauncher;
-    private bool _statusTaken;
 
     /// <summary>Starts every worker (in local-rank order), then forwards signals to all of them;
     /// completes once all run. When one cannot start, those started are stopped and ended, and
@@ -84,27 +82,13 @@ internal sealed class WorkerGroup(SignalHub signals, TimeSpan stopGrace, ILogger
     /// <summary>The hang watchdog's stop: every worker gets <paramref name="signal"/>, the grace, then SIGKILL.</summary>
     public bool Stop(int signal)
     {
-        lock (_lock)
-        {
-            if (_statusTaken || _stoppedByLauncher) return false;
-            _stoppedByLauncher = true;
-        }
+        if (!_launcherStop.TryClaim(static () => true)) return false;
         _stopping = true;
         foreach (var supervisor in _supervisors) supervisor.StopGroup(signal);
         return true;
     }
 
-    public bool StoppedByLauncher
-    {
-        get
-        {
-            lock (_lock)
-            {
-                _statusTaken = true;
-                return _stoppedByLauncher;
-            }
-        }
-    }
+    public bool StoppedByLauncher => _launcherStop.TakeStatus();
 
     /// <summary>After every worker ended: ends what they left (the grace of a stop still holds),
     /// then stops forwarding.</summary>
