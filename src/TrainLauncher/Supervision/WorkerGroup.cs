@@ -79,10 +79,12 @@ internal sealed class WorkerGroup(SignalHub signals, TimeSpan stopGrace, ILogger
         return (_workers[decisive], exits[decisive]!.Value);
     }
 
-    /// <summary>The hang watchdog's stop: every worker gets <paramref name="signal"/>, the grace, then SIGKILL.</summary>
+    /// <summary>The hang watchdog's stop: every worker gets <paramref name="signal"/>, the grace, then
+    /// SIGKILL. Refused once the job's stop has begun (a worker failed, a stop signal came): the
+    /// failing worker's status, or the signal's, is the job's, and a silent grace must not turn it into 124.</summary>
     public bool Stop(int signal)
     {
-        if (!_launcherStop.TryClaim(static () => true)) return false;
+        if (!_launcherStop.TryClaim(() => !_stopping)) return false;
         _stopping = true;
         foreach (var supervisor in _supervisors) supervisor.StopGroup(signal);
         return true;
