@@ -38,7 +38,7 @@ internal sealed class WorkerGroup(SignalHub signals, TimeSpan stopGrace, ILogger
                 supervisors.Add(supervisor);
             }
         }
-        catch (SpawnException)
+        catch (Exception) // any failure, not only SpawnException: the workers started must not outlive it unstopped
         {
             foreach (var supervisor in supervisors) supervisor.Stop(SignalHub.SIGTERM);
             await Task.WhenAll(supervisors.Select(s => s.WaitAsync()));
