@@ -149,11 +149,13 @@ public sealed class PerDeviceSpecs : IDisposable
     }
 
     [Fact]
-    public async Task A_stop_signal_reaches_every_worker_once()
+    public async Task A_stop_signal_reaches_every_worker_and_the_program_a_worker_s_shell_left_behind()
     {
         // Worker 0's shell leaves its program behind (reparented to the launcher, still in worker
-        // 0's group): the group's signal reaches it, and no other worker's stop may take it for
-        // an adopted process and signal it again.
+        // 0's group): the group's signal reaches it. The exact log below would also show a second
+        // SIGTERM that came after the first was handled, but not one sent microseconds after the
+        // first (another worker's stop taking it for an adopted process): the kernel merges those,
+        // so "once" is not what this test can prove.
         string record = Dummy($"record {_dir["log"]}$LOCAL_RANK {_dir["ready"]}$LOCAL_RANK {_dir["finish"]} 0");
         string script = $"if [ $LOCAL_RANK = 0 ]; then {record} & else exec {record}; fi";
         var run = Run().Args("--per-device", "--shell", script);
